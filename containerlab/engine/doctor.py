@@ -1,0 +1,89 @@
+"""Gather the lab check: engine, rootless, cgroups, overlayfs, host tools, images, disk."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+from ..errors import LabError
+from ..kernel.cgroups import detect_cgroup_version
+from ..kernel.mountinfo import overlay_supported
+from ..report import Report
+from .connect import connect, engine_facts
+from .images import BASE_IMAGES, find_static_busybox, image_status
+
+__all__ = ["doctor"]
+
+MIN_FREE_GB = 1.0
+WARN_FREE_GB = 3.0
+
+
+def _read(path: str) -> str:
+    try:
+        return Path(path).read_text()
+    except OSError:
+        return ""
+
+
+def doctor(proc: str = "/proc") -> Report:
+    """Check everything the course needs on this machine; never raises for a missing piece."""
+    report = Report()
+    try:
+        engine = connect(refresh=True)
+    except LabError as err:
+        engine = None
+        report.add("engine", "fail", err.message, err.hint)
+    if engine is not None:
+        report.facts["engine"] = engine_facts(engine)
+        report.add("engine", "ok", f"{engine.name} {engine.version} (API {engine.api_version})")
+        report.add("rootless", "ok", "rootless: containers run as your user" if engine.rootless
+                   else "rootful: lessons that need root can run")
+    else:
+        report.add("rootless", "skip", "no engine to ask")
+
+    version = detect_cgroup_version(_read(f"{proc}/self/mountinfo"))
+    report.facts["cgroup_version"] = str(version)
+    report.add("cgroups", "ok", f"cgroup {version} on this host")
+    if overlay_supported(_read(f"{proc}/filesystems")):
+        report.add("overlayfs", "ok", "the kernel supports overlay mounts")
+    else:
+        report.add("overlayfs", "warn", "overlay is not in /proc/filesystems",
+                   "Lesson 04 mounts overlays by hand: run 'sudo modprobe overlay'.")
+
+    images = {name: image_status(engine, name) for name in BASE_IMAGES} if engine else {}
+    try:
+        busybox = find_static_busybox()
+        report.add("busybox", "ok", f"static busybox at {busybox}")
+    except LabError as err:
+        needed = engine is not None and not images.get(BASE_IMAGES[0]).present
+        report.add("busybox", "fail" if needed else "warn", err.message, err.hint)
+    debootstrap = shutil.which("debootstrap") or ("/usr/sbin/debootstrap" if os.path.exists("/usr/sbin/debootstrap") else None)
+    if debootstrap:
+        report.add("debootstrap", "ok", f"debootstrap at {debootstrap}")
+    else:
+        needed = engine is not None and not images.get(BASE_IMAGES[1]).present
+        report.add("debootstrap", "fail" if needed else "warn", "debootstrap is not installed",
+                   "Install it with 'sudo apt-get install -y debootstrap' (or run 'setup --online').")
+
+    for name, status in images.items():
+        if status.present:
+            report.add(f"image {name}", "ok", f"present ({status.size_mb:.1f} MB)")
+        else:
+            report.add(f"image {name}", "fail", "not built yet",
+                       "Run 'python -m containerlab setup' (offline, about a minute).")
+    if not engine:
+        report.add("images", "skip", "no engine to ask")
+
+    disk_path = engine.root_dir if engine and os.path.isdir(engine.root_dir) else str(Path.home())
+    free_gb = shutil.disk_usage(disk_path).free / 1e9
+    report.facts["free_gb"] = round(free_gb, 1)
+    if free_gb < MIN_FREE_GB:
+        report.add("disk", "fail", f"{free_gb:.1f} GB free under {disk_path}",
+                   "Free at least 1 GB ('docker system prune' removes unused images).")
+    elif free_gb < WARN_FREE_GB:
+        report.add("disk", "warn", f"{free_gb:.1f} GB free under {disk_path}",
+                   "The course needs about 1 GB; more is comfortable.")
+    else:
+        report.add("disk", "ok", f"{free_gb:.1f} GB free under {disk_path}")
+    return report

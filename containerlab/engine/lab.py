@@ -1,0 +1,443 @@
+"""A lesson's session on the engine: labelled, idempotently named, limited, cleaned up.
+
+Every container, network and volume a `Lab` creates carries `containerlab.lesson` and
+`containerlab.owner` labels, so re-running a cell replaces the old one and
+`python -m containerlab clean` finds everything the course made.
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+import re
+import time
+from dataclasses import dataclass, field
+from typing import Any, Iterable, Mapping, Sequence
+
+import requests
+from docker.errors import APIError, ImageNotFound, NotFound
+
+from ..errors import ImageMissingError, LabError, NameConflictError, NoEngineError, UnsafeRequestError
+from .connect import Engine, connect
+
+__all__ = ["Lab", "LabContainer", "RunResult", "LABEL_LESSON", "LABEL_OWNER", "DEFAULT_MEMORY",
+           "DEFAULT_PIDS", "default_owner", "label_filters"]
+
+LABEL_LESSON = "containerlab.lesson"
+LABEL_OWNER = "containerlab.owner"
+DEFAULT_MEMORY = "256m"
+DEFAULT_PIDS = 256
+LOOPBACK = "127.0.0.1"
+_ENGINE_SOCKETS = ("docker.sock", "podman.sock", "containerd.sock")
+
+
+def default_owner() -> str:
+    """Who owns lab resources: $CONTAINERLAB_OWNER or the Unix user, as a name-safe slug."""
+    owner = os.environ.get("CONTAINERLAB_OWNER") or getpass.getuser()
+    return _slug(owner)
+
+
+def _slug(text: str) -> str:
+    slug = re.sub(r"[^a-zA-Z0-9_.-]+", "-", text).strip("-.").lower()
+    if not slug:
+        raise LabError(f"{text!r} cannot be used in a container name.",
+                       "Use letters, digits, '-', '_' or '.'.")
+    return slug
+
+
+def label_filters(lesson: str | None = None, owner: str | None = None) -> list[str]:
+    """Engine label filters selecting course resources, optionally one lesson/owner."""
+    labels = [f"{LABEL_LESSON}={lesson}" if lesson else LABEL_LESSON]
+    if owner:
+        labels.append(f"{LABEL_OWNER}={owner}")
+    return labels
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """What a container run to completion left behind."""
+
+    exit_code: int
+    output: str
+    name: str
+    seconds: float = field(compare=False)
+
+    @property
+    def ok(self) -> bool:
+        """True when the command exited 0."""
+        return self.exit_code == 0
+
+    def __str__(self) -> str:
+        return self.output
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        printer.text(self.output if self.ok else f"[exit {self.exit_code}]\n{self.output}")
+
+
+class LabContainer:
+    """A long-running lab container: its short name, host PID, exec, logs."""
+
+    def __init__(self, lab: "Lab", short_name: str, container: Any) -> None:
+        self.lab = lab
+        self.short_name = short_name
+        self.container = container
+
+    @property
+    def name(self) -> str:
+        """The engine's name for it (owner and lesson prefixed)."""
+        return self.container.name
+
+    @property
+    def id(self) -> str:
+        """The full container ID."""
+        return self.container.id
+
+    def inspect(self) -> dict[str, Any]:
+        """Fresh `docker inspect` data."""
+        return self.lab.engine.client.api.inspect_container(self.container.id)
+
+    @property
+    def pid(self) -> int:
+        """The host PID of the container's first process (0 when not running)."""
+        return int(self.inspect()["State"]["Pid"])
+
+    @property
+    def status(self) -> str:
+        """running, exited, ..."""
+        return self.inspect()["State"]["Status"]
+
+    def exec(self, command: str | Sequence[str], **options: Any) -> RunResult:
+        """Run a command inside this container."""
+        return self.lab.exec(self, command, **options)
+
+    def logs(self) -> str:
+        """Everything the container printed so far."""
+        return self.container.logs().decode(errors="replace")
+
+    def remove(self) -> None:
+        """Kill and remove it now."""
+        _remove_container(self.container)
+
+    def __repr__(self) -> str:
+        return f"<LabContainer {self.short_name}>"
+
+
+def _remove_container(container: Any) -> None:
+    try:
+        container.remove(force=True)
+    except NotFound:
+        pass
+    except APIError as err:
+        if "already in progress" not in str(err):
+            raise
+
+
+class Lab:
+    """One lesson's resources on one engine, for one owner."""
+
+    def __init__(self, lesson: str, *, owner: str | None = None, engine: Engine | None = None,
+                 memory: str = DEFAULT_MEMORY, pids: int = DEFAULT_PIDS) -> None:
+        self.lesson = _slug(lesson)
+        self.owner = _slug(owner) if owner else default_owner()
+        self.memory = memory
+        self.pids = pids
+        self._engine = engine
+        self._engine_error: LabError | None = None
+
+    # -- engine -------------------------------------------------------------------------
+    @property
+    def engine(self) -> Engine:
+        """The engine, connected on first use; raises NoEngineError with a hint."""
+        if self._engine is None:
+            self._engine = connect()
+        return self._engine
+
+    @property
+    def available(self) -> bool:
+        """True when an engine answers (never raises)."""
+        if self._engine is not None:
+            return True
+        if self._engine_error is None:
+            try:
+                self._engine = connect()
+                return True
+            except LabError as err:
+                self._engine_error = err
+        return False
+
+    @property
+    def why_unavailable(self) -> str:
+        """The reason no engine is available ('' when one is)."""
+        return "" if self.available else self._engine_error.message
+
+    def ready_for(self, *needs: str, task: str) -> bool:
+        """True when this machine has `needs` ('engine', 'root'); else say in one line what is skipped."""
+        missing = []
+        if "engine" in needs and not self.available:
+            missing.append("no container engine")
+        if "root" in needs and os.geteuid() != 0:
+            missing.append("not root")
+        if "rootful" in needs and self.available and self.engine.rootless:
+            missing.append("the engine is rootless")
+        if missing:
+            print(f"Skipped: {task} needs {' and '.join(needs)} ({', '.join(missing)} here).")
+            return False
+        return True
+
+    def labels(self, extra: Mapping[str, str] | None = None) -> dict[str, str]:
+        """The labels every resource of this lab carries."""
+        labels = {LABEL_LESSON: self.lesson, LABEL_OWNER: self.owner}
+        labels.update(extra or {})
+        return labels
+
+    def name_for(self, short_name: str) -> str:
+        """The engine name for a short name: unique per owner and lesson, stable across runs."""
+        return f"clab-{self.owner}-{self.lesson}-{_slug(short_name)}"
+
+    # -- containers ---------------------------------------------------------------------
+    def _host_config(self, options: dict[str, Any]) -> dict[str, Any]:
+        ports = options.pop("ports", None)
+        volumes = options.pop("volumes", None)
+        privileged = options.pop("privileged", False)
+        why = options.pop("privileged_because", None)
+        if privileged and not why:
+            raise UnsafeRequestError("This container asks for --privileged without saying why.",
+                                     "Pass privileged_because='what the lesson shows' or drop privileged.")
+        config: dict[str, Any] = {
+            "mem_limit": options.pop("mem_limit", self.memory),
+            "pids_limit": options.pop("pids_limit", self.pids),
+            "privileged": privileged,
+        }
+        if ports:
+            config["port_bindings"] = _loopback_ports(ports)
+        if volumes:
+            config["binds"] = _safe_binds(volumes)
+        network = options.pop("network", None)
+        if network is not None:
+            config["network_mode"] = getattr(network, "name", network)
+        for key in ("network_mode", "pid_mode", "ipc_mode", "uts_mode", "cap_add", "cap_drop",
+                    "cpu_period", "cpu_quota", "nano_cpus", "memswap_limit", "tmpfs", "read_only",
+                    "security_opt", "devices", "oom_kill_disable", "init", "shm_size", "userns_mode"):
+            if key in options:
+                config[key] = options.pop(key)
+        if config.get("memswap_limit") is None and config["mem_limit"]:
+            config["memswap_limit"] = config["mem_limit"]
+        return config
+
+    def _create(self, image: str, command: Any, name: str | None, options: dict[str, Any]) -> Any:
+        api = self.engine.client.api
+        host_config = api.create_host_config(**self._host_config(options))
+        labels = self.labels(options.pop("labels", None))
+        ports = list(host_config.get("PortBindings", {}) or {})
+        create_args = dict(image=image, command=command, name=name, labels=labels,
+                           host_config=host_config, ports=[p.split("/")[0] for p in ports] or None,
+                           detach=True, **options)
+        for attempt in range(2):
+            try:
+                return api.create_container(**create_args)["Id"]
+            except ImageNotFound:
+                raise _image_missing(image) from None
+            except APIError as err:
+                if err.status_code == 409 and name and attempt == 0:
+                    self._replace(name)
+                    continue
+                if err.status_code == 404 and "image" in str(err).lower():
+                    raise _image_missing(image) from None
+                raise
+        raise AssertionError("unreachable")
+
+    def _replace(self, name: str) -> None:
+        """Remove our own old container of this name; refuse to touch anyone else's."""
+        client = self.engine.client
+        try:
+            old = client.containers.get(name)
+        except NotFound:
+            return
+        if old.labels.get(LABEL_OWNER) != self.owner or LABEL_LESSON not in old.labels:
+            raise NameConflictError(f"A container named {name} exists and was not made by this course.",
+                                    f"Remove or rename it ('docker rm -f {name}') and re-run the cell.")
+        _remove_container(old)
+
+    def run(self, image: str, command: str | Sequence[str] | None = None, *, name: str | None = None,
+            timeout: float = 120, **options: Any) -> RunResult:
+        """Run a container to completion and return its exit code and output; it is removed after."""
+        engine_name = self.name_for(name) if name else None
+        started = time.perf_counter()
+        api = self.engine.client.api
+        container_id = self._create(image, command, engine_name, dict(options))
+        try:
+            api.start(container_id)
+            try:
+                status = api.wait(container_id, timeout=timeout)
+            except requests.exceptions.ConnectionError as err:
+                raise LabError(f"The command in {image} ran longer than {timeout:g} s and was stopped.",
+                               "Give run() a larger timeout= or make the command finish.") from err
+            output = api.logs(container_id, stdout=True, stderr=True).decode(errors="replace")
+        finally:
+            api.remove_container(container_id, force=True)
+        return RunResult(exit_code=int(status.get("StatusCode", -1)), output=output,
+                         name=engine_name or container_id[:12], seconds=time.perf_counter() - started)
+
+    def start(self, image: str, command: str | Sequence[str] | None = None, *, name: str,
+              **options: Any) -> LabContainer:
+        """Start a long-running container (replacing our old one of the same name)."""
+        engine_name = self.name_for(name)
+        container_id = self._create(image, command, engine_name, dict(options))
+        api = self.engine.client.api
+        try:
+            api.start(container_id)
+        except APIError:
+            api.remove_container(container_id, force=True)
+            raise
+        return LabContainer(self, name, self.engine.client.containers.get(container_id))
+
+    def exec(self, container: LabContainer | str, command: str | Sequence[str], **options: Any) -> RunResult:
+        """Run a command in a running container and return its exit code and output."""
+        target = container.id if isinstance(container, LabContainer) else self.name_for(container)
+        api = self.engine.client.api
+        started = time.perf_counter()
+        exec_id = api.exec_create(target, command, **options)["Id"]
+        output = api.exec_start(exec_id).decode(errors="replace")
+        exit_code = api.exec_inspect(exec_id).get("ExitCode")
+        return RunResult(exit_code=int(exit_code if exit_code is not None else -1), output=output,
+                         name=getattr(container, "name", target), seconds=time.perf_counter() - started)
+
+    def container(self, name: str) -> LabContainer:
+        """A running lab container by its short name."""
+        try:
+            return LabContainer(self, name, self.engine.client.containers.get(self.name_for(name)))
+        except NotFound:
+            raise LabError(f"There is no container {name!r} in lesson {self.lesson}.",
+                           "Run the cell that starts it first.") from None
+
+    def containers(self) -> list[Any]:
+        """Every container of this lesson and owner, running or not."""
+        return self.engine.client.containers.list(
+            all=True, filters={"label": label_filters(self.lesson, self.owner)})
+
+    # -- networks and volumes -------------------------------------------------------------
+    def network(self, name: str, **options: Any) -> Any:
+        """A labelled network, reused when it already exists."""
+        client = self.engine.client
+        full = self.name_for(name)
+        existing = client.networks.list(names=[full])
+        for net in existing:
+            if net.name == full:
+                return net
+        return client.networks.create(full, labels=self.labels(), **options)
+
+    def volume(self, name: str) -> Any:
+        """A labelled named volume, reused when it already exists."""
+        client = self.engine.client
+        full = self.name_for(name)
+        try:
+            return client.volumes.get(full)
+        except NotFound:
+            return client.volumes.create(full, labels=self.labels())
+
+    # -- cleanup --------------------------------------------------------------------------
+    def cleanup(self) -> "CleanupReport":
+        """Remove every container, network and volume of this lesson and owner."""
+        if self._engine is None and not self.available:
+            return CleanupReport(0, 0, 0)
+        return remove_labelled(self.engine, lesson=self.lesson, owner=self.owner)
+
+    def __enter__(self) -> "Lab":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.cleanup()
+
+    def __repr__(self) -> str:
+        return f"<Lab {self.lesson} owner={self.owner}>"
+
+
+@dataclass(frozen=True)
+class CleanupReport:
+    """How many resources a cleanup removed."""
+
+    containers: int
+    networks: int
+    volumes: int
+    images: int = 0
+
+    def __str__(self) -> str:
+        parts = [f"{self.containers} container(s)", f"{self.networks} network(s)", f"{self.volumes} volume(s)"]
+        if self.images:
+            parts.append(f"{self.images} image(s)")
+        return "Removed " + ", ".join(parts) + "."
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        printer.text(str(self))
+
+
+def remove_labelled(engine: Engine, *, lesson: str | None = None, owner: str | None = None,
+                    images: bool = False) -> CleanupReport:
+    """Remove course resources (all, one lesson, one owner); images only when asked."""
+    client = engine.client
+    filters = {"label": label_filters(lesson, owner)}
+    containers = client.containers.list(all=True, filters=filters)
+    for container in containers:
+        _remove_container(container)
+    networks = client.networks.list(filters=filters)
+    for net in networks:
+        try:
+            net.remove()
+        except NotFound:
+            pass
+    volumes = client.volumes.list(filters=filters)
+    for vol in volumes:
+        try:
+            vol.remove(force=True)
+        except NotFound:
+            pass
+    removed_images = 0
+    if images:
+        for image in client.images.list(filters=filters):
+            try:
+                client.images.remove(image.id, force=True)
+                removed_images += 1
+            except (NotFound, APIError):
+                pass
+    return CleanupReport(len(containers), len(networks), len(volumes), removed_images)
+
+
+def _image_missing(image: str) -> ImageMissingError:
+    if image.startswith("containerlab/"):
+        return ImageMissingError(f"The lab image {image} has not been built on this machine yet.",
+                                 "Run 'python -m containerlab setup' (it works offline), then re-run this cell.")
+    return ImageMissingError(f"The image {image} is not on this machine.",
+                             f"Build it first, or pull it when online with 'docker pull {image}'.")
+
+
+def _loopback_ports(ports: Mapping[Any, Any]) -> dict[str, Any]:
+    """Port bindings with every host side on 127.0.0.1; refuse any other address."""
+    bindings: dict[str, Any] = {}
+    for container_port, host in ports.items():
+        key = str(container_port) if "/" in str(container_port) else f"{container_port}/tcp"
+        if isinstance(host, (tuple, list)):
+            address, port = host[0], (host[1] if len(host) > 1 else None)
+            if address != LOOPBACK:
+                raise UnsafeRequestError(f"Publishing port {key} on {address} would expose it beyond this machine.",
+                                         f"Lab ports bind {LOOPBACK} only: pass just the port number.")
+            bindings[key] = (LOOPBACK, port)
+        else:
+            bindings[key] = (LOOPBACK, host)
+    return bindings
+
+
+def _safe_binds(volumes: Mapping[str, Any] | Iterable[str]) -> Any:
+    """Bind mounts as given, refusing the engine's own socket."""
+    sources = volumes.keys() if isinstance(volumes, Mapping) else [str(v).split(":")[0] for v in volumes]
+    for source in sources:
+        if str(source).rstrip("/").endswith(_ENGINE_SOCKETS):
+            raise UnsafeRequestError(f"Mounting {source} would hand the container control of the engine (and the host).",
+                                     "Lab containers never get the engine socket; talk to the engine from the notebook.")
+    return volumes if isinstance(volumes, Mapping) else list(volumes)
+
+
+def require_engine(lab: Lab) -> Engine:
+    """The lab's engine or a NoEngineError (for code paths that cannot skip)."""
+    if not lab.available:
+        raise NoEngineError(lab.why_unavailable, "Run 'python -m containerlab doctor' to see what is missing.")
+    return lab.engine

@@ -1,0 +1,88 @@
+"""Errors a learner can act on: one sentence of what happened, one of what to do.
+
+Every expected failure in the course (no engine, socket permission, a missing image,
+a bad input file) is a :class:`LabError`. In a notebook it prints as two short lines
+instead of a traceback wall (see :func:`install_notebook_handler`).
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "LabError",
+    "NoEngineError",
+    "EnginePermissionError",
+    "EngineTooOldError",
+    "ImageMissingError",
+    "HostToolMissingError",
+    "ParseError",
+    "UnsafeRequestError",
+    "NameConflictError",
+    "install_notebook_handler",
+]
+
+
+class LabError(Exception):
+    """An expected failure with a one-line explanation and a one-line hint."""
+
+    def __init__(self, message: str, hint: str) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+    def __str__(self) -> str:
+        return f"{self.message}\nHint: {self.hint}"
+
+    def one_line(self) -> str:
+        """The message and hint on a single line, for logs and CLI output."""
+        return f"{self.message} (hint: {self.hint})"
+
+
+class NoEngineError(LabError):
+    """No Docker or Podman engine answered."""
+
+
+class EnginePermissionError(LabError):
+    """The engine socket exists but this user may not use it."""
+
+
+class EngineTooOldError(LabError):
+    """The engine answers but speaks an API older than the course needs."""
+
+
+class ImageMissingError(LabError):
+    """A lab image the lesson needs has not been built yet."""
+
+
+class HostToolMissingError(LabError):
+    """A host program (busybox, debootstrap, runc, ...) is not installed."""
+
+
+class ParseError(LabError):
+    """Input text (a kernel file, a Dockerfile, a manifest) is malformed."""
+
+
+class UnsafeRequestError(LabError):
+    """A lesson asked for something the course refuses (public ports, the engine socket)."""
+
+
+class NameConflictError(LabError):
+    """A resource name is taken by something the course did not create."""
+
+
+def _show_lab_error(shell, etype, value, tb, tb_offset=None):  # noqa: ANN001 - IPython's signature
+    """Print a LabError as two readable lines instead of a traceback."""
+    print(f"\N{CROSS MARK} {value.message}\n\N{RIGHTWARDS ARROW} {value.hint}")
+    return None
+
+
+def install_notebook_handler() -> bool:
+    """In IPython, show LabError as message + hint, not a traceback; True if installed."""
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return False
+    shell = get_ipython()
+    if shell is None:
+        return False
+    shell.set_custom_exc((LabError,), _show_lab_error)
+    return True

@@ -1,0 +1,20 @@
+"""Pure rendering: models in, deterministic SVG strings out (standard library only)."""
+
+from .diagrams import checklist, containers_vs_vms, user_kernel_split
+from .svg import PALETTE, Diagram, Palette, Svg, Tone, esc, num, text_width, truncate, wrap
+
+__all__ = [
+    "PALETTE",
+    "Diagram",
+    "Palette",
+    "Svg",
+    "Tone",
+    "checklist",
+    "containers_vs_vms",
+    "esc",
+    "num",
+    "text_width",
+    "truncate",
+    "user_kernel_split",
+    "wrap",
+]

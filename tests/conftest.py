@@ -1,0 +1,62 @@
+"""Shared fixtures: the real engine (or a reasoned skip), and cleanup of what tests made.
+
+Tests and the notebooks nbval runs use the owner `pytest`, so a learner's own lab
+resources are never touched; everything owned by `pytest` is removed at the end,
+pass or fail. Set CONTAINERLAB_REQUIRE_ENGINE=1 (CI does) to turn a missing engine
+into a failure instead of a skip.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+TEST_OWNER = "pytest"
+os.environ["CONTAINERLAB_OWNER"] = TEST_OWNER
+
+
+def _engine_or_reason():
+    from containerlab.engine.connect import connect
+    from containerlab.errors import LabError
+
+    try:
+        return connect(), ""
+    except LabError as err:
+        return None, err.one_line()
+
+
+@pytest.fixture(scope="session")
+def engine():
+    """The connected engine; skip (or fail under CONTAINERLAB_REQUIRE_ENGINE=1) without one."""
+    found, reason = _engine_or_reason()
+    if found is None:
+        if os.environ.get("CONTAINERLAB_REQUIRE_ENGINE") == "1":
+            pytest.fail(f"CONTAINERLAB_REQUIRE_ENGINE=1 but no engine: {reason}")
+        pytest.skip(f"no container engine: {reason}")
+    return found
+
+
+@pytest.fixture(scope="session")
+def lab_images(engine):
+    """The offline lab images must exist (built by `python -m containerlab setup`)."""
+    from containerlab.engine.images import BASE_IMAGES, image_status
+
+    missing = [name for name in BASE_IMAGES if not image_status(engine, name).present]
+    if missing:
+        pytest.fail(f"lab images missing: {missing}; run 'python -m containerlab setup' first")
+    return engine
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if "engine" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.engine)
+
+
+def pytest_sessionfinish(session, exitstatus):
+    found, _ = _engine_or_reason()
+    if found is not None:
+        from containerlab.engine.lab import remove_labelled
+
+        remove_labelled(found, owner=TEST_OWNER, images=True)

@@ -1,0 +1,68 @@
+"""The CLI for real: doctor with and without a reachable engine, setup idempotence, clean."""
+
+import os
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from containerlab.engine.lab import Lab
+
+CLI = [sys.executable, "-m", "containerlab"]
+
+
+def run_cli(*args, env=None, prefix=()):
+    return subprocess.run([*prefix, *CLI, *args], capture_output=True, text=True, timeout=300,
+                          env={**os.environ, **(env or {})})
+
+
+def test_doctor_passes_with_the_engine_up(lab_images):
+    result = run_cli("doctor")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "[ok]   engine" in result.stdout and "The course can run" in result.stdout
+
+
+def test_doctor_json(lab_images):
+    import json
+
+    data = json.loads(run_cli("doctor", "--json").stdout)
+    assert data["ok"] is True and data["facts"]["engine"]["name"] in ("docker", "podman")
+    assert {c["name"] for c in data["checks"]} >= {"engine", "cgroups", "overlayfs", "disk"}
+
+
+@pytest.mark.skipif(os.geteuid() != 0 or not shutil.which("unshare"), reason="hiding the sockets needs root")
+def test_doctor_without_a_reachable_engine_says_what_to_do():
+    # A private mount namespace with empty /run and /var/run: the engine is really unreachable.
+    hide = ["unshare", "--mount", "--", "sh", "-c",
+            'mount -t tmpfs none /run && mount -t tmpfs none /var/run 2>/dev/null; exec "$@"', "sh"]
+    result = run_cli("doctor", prefix=hide, env={"DOCKER_HOST": "", "XDG_RUNTIME_DIR": "/run/none",
+                                                 "CONTAINERLAB_ENGINE": "docker"})
+    assert result.returncode == 1
+    assert "[FAIL] engine" in result.stdout and "No docker engine answered" in result.stdout
+    assert "->" in result.stdout and "Traceback" not in result.stdout + result.stderr
+
+
+def test_bad_engine_choice_is_one_line():
+    result = run_cli("clean", env={"CONTAINERLAB_ENGINE": "lxc"})
+    assert result.returncode == 1
+    assert result.stderr.startswith("error: CONTAINERLAB_ENGINE='lxc'") and "hint:" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_setup_skips_what_exists(lab_images):
+    result = run_cli("setup")
+    assert result.returncode == 0
+    assert result.stdout.count("present, skipped") == 2
+
+
+def test_clean_removes_one_lesson(lab_images):
+    lab = Lab("test-clean", engine=lab_images)
+    lab.start("containerlab/busybox", ["sleep", "300"], name="left-behind")
+    result = run_cli("clean", "--lesson", "test-clean")
+    assert result.returncode == 0 and "Removed 1 container(s)" in result.stdout
+    assert lab.containers() == []
+
+
+def test_usage_error_exits_2():
+    assert run_cli("frobnicate").returncode == 2

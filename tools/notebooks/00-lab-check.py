@@ -1,0 +1,120 @@
+# %% [markdown]
+# # 00 · Lab check
+#
+# **Objectives.** By the end of this notebook you will know
+# - which container engine this machine has (Docker or Podman), and whether it runs *rootful* or *rootless*;
+# - which cgroup version the kernel uses and whether it can mount overlay file systems;
+# - that the course's two images exist, built **offline** from what this machine already has;
+#
+# and you will have run your first container. Run this notebook first on a new machine:
+# every other lesson relies on it.
+#
+# > No engine here (for example on Binder)? Run it anyway: each cell says in one line what it
+# > skips, and the checks that need no engine still run for real.
+
+# %%
+import containerlab as cl
+from containerlab.course import check_cgroup_version, check_default_uid
+
+lab = cl.Lab("00-lab-check")
+
+# %% [markdown]
+# ## What this machine has
+#
+# `cl.doctor()` asks the engine and the kernel the same questions as `python -m containerlab doctor`
+# in a terminal. Each line is checked for real; a failure comes with what to do about it.
+# (This cell's output differs from machine to machine, so the course's tests do not compare it.)
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+report = cl.doctor()
+report
+
+# %%
+print("The course can run on this machine:", report.ok)
+
+# %% [markdown]
+# ## The lab images, built offline
+#
+# Workshop Wi-Fi is slow and Docker Hub limits how often a room full of people can pull. So the
+# course builds its own images from this machine:
+#
+# | image | how it is built | size |
+# |---|---|---|
+# | `containerlab/busybox` | `FROM scratch` plus the host's static `busybox` binary, which provides `sh`, `ls`, `ps`, ... | about 2 MB |
+# | `containerlab/debian` | `debootstrap --variant=minbase` with `python3`, imported with `docker import` | about 200 MB |
+#
+# `cl.setup()` builds whichever is missing and skips the rest (`python -m containerlab setup` does the same;
+# `--force` rebuilds).
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+if lab.ready_for("engine", task="building the lab images"):
+    for status in cl.setup():
+        print(status)
+
+# %% [markdown]
+# ## Your first container
+#
+# `lab.run(image, command)` creates a container, starts it, waits for it to finish, collects what it
+# printed and removes it: what `docker run --rm` does. The container gets the course's safe defaults
+# (a memory limit and a process limit) and labels that let `python -m containerlab clean` find it.
+
+# %%
+if lab.ready_for("engine", task="running a first container"):
+    hello = lab.run("containerlab/busybox", ["echo", "hello from a container"])
+    print(hello.output.strip(), "| exit code", hello.exit_code)
+
+# %% [markdown]
+# The two images hold different *user spaces*: busybox has one binary for every command, Debian has a
+# package manager and Python. Neither holds a kernel (notebook 01 shows why).
+
+# %%
+if lab.ready_for("engine", task="looking inside the lab images"):
+    for image in ("containerlab/busybox", "containerlab/debian"):
+        probe = lab.run(image, ["sh", "-c", "command -v python3 >/dev/null && echo yes || echo no"])
+        print(f"{image:21}  has python3: {probe.output.strip()}")
+    sh = lab.run("containerlab/busybox", ["readlink", "/bin/sh"])
+    print("in containerlab/busybox, /bin/sh is a link to", sh.output.strip())
+
+# %% [markdown]
+# ## Exercises
+#
+# **1.** Which user ID does a container's process get when neither the image nor the `run` asks for one?
+# Find out with `lab.run("containerlab/busybox", "id -u")` and set `default_uid` to the number.
+
+# %%
+default_uid = None  # your answer
+check_default_uid(default_uid)
+
+# %% [markdown]
+# **2.** Which cgroup version does this host use? Look at the file systems mounted under `/sys/fs/cgroup`
+# (for example `grep cgroup /proc/self/mountinfo`): one `cgroup2` mount means `"v2"`, only `cgroup`
+# controller mounts mean `"v1"`, both mean `"hybrid"`.
+
+# %%
+cgroup_version = None  # your answer: "v1", "v2" or "hybrid"
+check_cgroup_version(cgroup_version)
+
+# %% [markdown]
+# <details><summary>Solutions</summary>
+#
+# ```python
+# default_uid = int(lab.run("containerlab/busybox", "id -u").output)   # 0: root inside
+# check_default_uid(default_uid)
+#
+# from containerlab.kernel import read_mountinfo
+# types = {m.fs_type for m in read_mountinfo() if m.mount_point.startswith("/sys/fs/cgroup")}
+# print(types)   # {'cgroup2'} -> "v2"; {'cgroup', 'tmpfs'} -> "v1"; both -> "hybrid"
+# check_cgroup_version(cl.kernel.read_cgroup_version())
+# ```
+# Running as root inside is the engine's default; lesson 07 shows what *rootless* changes about it.
+# </details>
+
+# %% [markdown]
+# ## Clean up
+#
+# Everything this notebook created carries its lesson's label; this removes it (re-running is safe).
+
+# %%
+print(lab.cleanup())
