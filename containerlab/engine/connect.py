@@ -151,7 +151,7 @@ def _start_podman_service(socket_path: str, wait: float = 10.0) -> bool:
 def _no_engine_hint(wanted: str | None) -> str:
     if wanted != "podman" and shutil.which("dockerd"):
         return ("Docker is installed but its daemon is not running: start it with "
-                "'sudo systemctl start docker' (or 'sudo dockerd &'), then re-run this cell.")
+                "'sudo systemctl start docker' (or 'sudo dockerd &'), then try again.")
     if wanted != "docker" and shutil.which("podman"):
         return "Podman is installed but its API did not start: run 'podman system service --time=0 &' and retry."
     return ("Install an engine ('sudo apt-get install docker.io' or 'sudo apt-get install podman'), "

@@ -15,6 +15,9 @@ from .images import BASE_IMAGES, find_static_busybox, image_status
 
 __all__ = ["doctor"]
 
+CGROUP_WORDS = {"v1": "cgroup v1: one hierarchy per controller",
+                "v2": "cgroup v2: one unified hierarchy",
+                "hybrid": "hybrid: cgroup v1 controllers plus a cgroup2 mount"}
 MIN_FREE_GB = 1.0
 WARN_FREE_GB = 3.0
 
@@ -44,7 +47,11 @@ def doctor(proc: str = "/proc") -> Report:
 
     version = detect_cgroup_version(_read(f"{proc}/self/mountinfo"))
     report.facts["cgroup_version"] = str(version)
-    report.add("cgroups", "ok", f"cgroup {version} on this host")
+    if version == "none":
+        report.add("cgroups", "warn", "no cgroup file system is mounted here",
+                   "Lesson 03 reads cgroup files: mount them (a normal Linux host has them).")
+    else:
+        report.add("cgroups", "ok", CGROUP_WORDS.get(version, f"cgroup {version}"))
     if overlay_supported(_read(f"{proc}/filesystems")):
         report.add("overlayfs", "ok", "the kernel supports overlay mounts")
     else:

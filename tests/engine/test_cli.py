@@ -4,6 +4,7 @@ import os
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -66,3 +67,25 @@ def test_clean_removes_one_lesson(lab_images):
 
 def test_usage_error_exits_2():
     assert run_cli("frobnicate").returncode == 2
+
+
+def _system_python_same_version():
+    candidate = Path(f"/usr/bin/python{sys.version_info.major}.{sys.version_info.minor}")
+    return candidate if candidate.exists() else None
+
+
+@pytest.mark.skipif(os.geteuid() != 0 or not shutil.which("setpriv") or not _system_python_same_version(),
+                    reason="needs root, setpriv and a system python of the same version")
+def test_doctor_as_a_user_outside_the_docker_group(engine):
+    # A real unprivileged user (nobody, no groups) against the real socket: permission denied.
+    site = next(Path(sys.prefix, "lib").glob("python3*/site-packages"))
+    root = Path(__file__).resolve().parents[2]
+    result = subprocess.run(
+        ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "env", "HOME=/tmp",
+         f"PYTHONPATH={root}:{site}", "CONTAINERLAB_ENGINE=docker", str(_system_python_same_version()),
+         "-m", "containerlab", "doctor"], capture_output=True, text=True, timeout=120, cwd="/tmp")
+    if engine.is_podman:
+        pytest.skip("the permission message is about Docker's socket")
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "exists but this user may not use it" in result.stdout
+    assert "root-equivalent" in result.stdout and "rootless Podman" in result.stdout
