@@ -1,6 +1,6 @@
 """Shared fixtures: the real engine (or a reasoned skip), and cleanup of what tests made.
 
-Tests and the notebooks nbval runs use the owner `pytest`, so a learner's own lab
+Tests and the notebooks nbval runs use the owner `pytest` (or $CONTAINERLAB_OWNER), so a learner's own lab
 resources are never touched; everything owned by `pytest` is removed at the end,
 pass or fail. Set CONTAINERLAB_REQUIRE_ENGINE=1 (CI does) to turn a missing engine
 into a failure instead of a skip.
@@ -12,8 +12,7 @@ import os
 
 import pytest
 
-TEST_OWNER = "pytest"
-os.environ["CONTAINERLAB_OWNER"] = TEST_OWNER
+TEST_OWNER = os.environ.setdefault("CONTAINERLAB_OWNER", "pytest")
 
 
 def _engine_or_reason():

@@ -1,0 +1,1 @@
+"""Live views over the pure renderers; the only code that imports ipywidgets."""
