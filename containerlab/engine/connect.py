@@ -137,9 +137,9 @@ def _start_podman_service(socket_path: str, wait: float = 10.0) -> bool:
     if not podman:
         return False
     Path(socket_path).parent.mkdir(parents=True, exist_ok=True)
-    log = open(Path(socket_path).parent / "containerlab-service.log", "ab")
-    subprocess.Popen([podman, "system", "service", "--time=0", f"unix://{socket_path}"],
-                     stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True)
+    with open(Path(socket_path).parent / "containerlab-service.log", "ab") as log:
+        subprocess.Popen([podman, "system", "service", "--time=0", f"unix://{socket_path}"],
+                         stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True)
     deadline = time.monotonic() + wait
     while time.monotonic() < deadline:
         if _probe_unix(socket_path) == "up":

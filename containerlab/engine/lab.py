@@ -17,7 +17,7 @@ from typing import Any, Iterable, Mapping, Sequence
 import requests
 from docker.errors import APIError, ImageNotFound, NotFound
 
-from ..errors import ImageMissingError, LabError, NameConflictError, NoEngineError, UnsafeRequestError
+from ..errors import ImageMissingError, LabError, NameConflictError, UnsafeRequestError
 from .connect import Engine, connect
 
 __all__ = ["Lab", "LabContainer", "RunResult", "LABEL_LESSON", "LABEL_OWNER", "DEFAULT_MEMORY",
@@ -228,9 +228,10 @@ class Lab:
         api = self.engine.client.api
         host_config = api.create_host_config(**self._host_config(options))
         labels = self.labels(options.pop("labels", None))
-        ports = list(host_config.get("PortBindings", {}) or {})
+        exposed = [(int(port), proto) for port, proto in
+                   (key.split("/") for key in host_config.get("PortBindings", {}) or {})]
         create_args = dict(image=image, command=command, name=name, labels=labels,
-                           host_config=host_config, ports=[p.split("/")[0] for p in ports] or None,
+                           host_config=host_config, ports=exposed or None,
                            detach=True, **options)
         for attempt in range(2):
             try:
@@ -269,7 +270,7 @@ class Lab:
             api.start(container_id)
             try:
                 status = api.wait(container_id, timeout=timeout)
-            except requests.exceptions.ConnectionError as err:
+            except (requests.exceptions.ReadTimeout, requests.exceptions.ConnectionError) as err:
                 raise LabError(f"The command in {image} ran longer than {timeout:g} s and was stopped.",
                                "Give run() a larger timeout= or make the command finish.") from err
             output = api.logs(container_id, stdout=True, stderr=True).decode(errors="replace")
@@ -435,9 +436,3 @@ def _safe_binds(volumes: Mapping[str, Any] | Iterable[str]) -> Any:
                                      "Lab containers never get the engine socket; talk to the engine from the notebook.")
     return volumes if isinstance(volumes, Mapping) else list(volumes)
 
-
-def require_engine(lab: Lab) -> Engine:
-    """The lab's engine or a NoEngineError (for code paths that cannot skip)."""
-    if not lab.available:
-        raise NoEngineError(lab.why_unavailable, "Run 'python -m containerlab doctor' to see what is missing.")
-    return lab.engine

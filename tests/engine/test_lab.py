@@ -5,7 +5,7 @@ import socket
 import pytest
 
 from containerlab.engine.lab import LABEL_LESSON, LABEL_OWNER, Lab, remove_labelled
-from containerlab.errors import ImageMissingError, NameConflictError
+from containerlab.errors import ImageMissingError, LabError, NameConflictError
 
 BUSYBOX = "containerlab/busybox"
 
@@ -109,3 +109,17 @@ def test_remove_labelled_one_lesson_only(lab_images):
         assert len(two.containers()) == 1 and one.containers() == []
     finally:
         two.cleanup()
+
+
+def test_run_that_overruns_its_timeout_is_stopped(lab):
+    with pytest.raises(LabError, match="ran longer than 2 s") as err:
+        lab.run(BUSYBOX, ["sleep", "30"], timeout=2)
+    assert "timeout=" in err.value.hint
+    assert lab.containers() == []
+
+
+def test_udp_port_is_exposed_as_udp(lab):
+    box = lab.start(BUSYBOX, ["sleep", "300"], name="udp", ports={"5353/udp": None})
+    ports = box.inspect()["NetworkSettings"]["Ports"]
+    assert "5353/udp" in ports and "5353/tcp" not in ports
+    assert {b["HostIp"] for b in ports["5353/udp"]} == {"127.0.0.1"}
