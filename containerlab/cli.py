@@ -38,6 +38,40 @@ def _clean(args: argparse.Namespace) -> int:
     return 0
 
 
+def _pack(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from .engine.connect import connect
+    from .engine.pack import build_pack
+
+    target = Path(args.file).resolve()
+    manifest = build_pack(connect(), target, wheels=not args.no_wheels)
+    print(f"Wrote {target}: {len(manifest.files)} files, {manifest.total_bytes / 1e6:.0f} MB before compression.")
+    print(f"On a machine without internet: ./lab unpack {target.name}")
+    return 0
+
+
+def _unpack(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from .pack import unpack
+
+    dest = Path(args.dest).resolve()
+    manifest = unpack(Path(args.file), dest)
+    print(f"Verified and extracted {len(manifest.files)} files to {dest}.")
+    if args.no_load:
+        return 0
+    try:
+        from .engine.connect import connect
+        from .engine.pack import load_images
+    except ImportError:
+        print("The images load once the course's Python packages are installed: './lab unpack FILE' does both.")
+        return 0
+    load_images(connect(), dest, manifest)
+    print(f"Loaded {', '.join(manifest.images)}: 'python -m containerlab setup' has nothing left to build.")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The command line, one subcommand per job."""
     parser = argparse.ArgumentParser(prog="python -m containerlab",
@@ -56,6 +90,15 @@ def build_parser() -> argparse.ArgumentParser:
     clean.add_argument("--owner", help="only this owner's resources (default: every owner)")
     clean.add_argument("--images", action="store_true", help="also remove the course's images")
     clean.set_defaults(func=_clean)
+    pack = sub.add_parser("pack", help="write one archive with everything a workshop needs offline")
+    pack.add_argument("file", help="the archive to write, e.g. workshop.clab.tgz")
+    pack.add_argument("--no-wheels", action="store_true", help="leave out the Python wheels")
+    pack.set_defaults(func=_pack)
+    unpack = sub.add_parser("unpack", help="verify a pack, extract it and load its images")
+    unpack.add_argument("file", help="the pack made by 'pack'")
+    unpack.add_argument("--dest", default=".pack", help="where to extract it (default: .pack)")
+    unpack.add_argument("--no-load", action="store_true", help="only verify and extract")
+    unpack.set_defaults(func=_unpack)
     return parser
 
 

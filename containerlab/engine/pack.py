@@ -1,0 +1,91 @@
+"""Make an offline pack on a machine that has the course, and load its images on one that has not."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from typing import Callable
+
+from .. import __version__
+from ..errors import LabError
+from ..pack import PackManifest, write_pack
+from .connect import Engine
+from .images import BASE_IMAGES, image_status
+
+__all__ = ["build_pack", "load_images", "PROJECT_ROOT"]
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+
+def _save_image(engine: Engine, name: str, target: Path) -> None:
+    with open(target, "wb") as out:
+        for chunk in engine.client.api.get_image(name):
+            out.write(chunk)
+
+
+def _pip(*args: str, progress: Callable[[str], None]) -> None:
+    result = subprocess.run([sys.executable, "-m", "pip", *args], capture_output=True, text=True)
+    if result.returncode != 0:
+        tail = (result.stderr or result.stdout).strip().splitlines()[-1:]
+        raise LabError(f"pip {args[0]} failed: {' '.join(tail)}",
+                       "Packing the wheels needs the package index; use --no-wheels to pack without them.")
+
+
+def _wheels(folder: Path, progress: Callable[[str], None]) -> list[Path]:
+    """This environment's exact packages as wheels, plus the course package and its build backend."""
+    folder.mkdir()
+    frozen = subprocess.run([sys.executable, "-m", "pip", "freeze", "--exclude-editable"],
+                            capture_output=True, text=True, check=True).stdout
+    pins = [line for line in frozen.splitlines() if line and not line.startswith(("-e", "#", "containerlab"))]
+    requirements = folder / "requirements.txt"
+    requirements.write_text("\n".join(pins + ["setuptools", "wheel"]) + "\n")
+    progress(f"Downloading {len(pins)} pinned packages as wheels")
+    _pip("download", "--quiet", "--dest", str(folder), "-r", str(requirements), progress=progress)
+    progress("Building the containerlab wheel")
+    _pip("wheel", "--quiet", "--no-deps", "--wheel-dir", str(folder), str(PROJECT_ROOT), progress=progress)
+    return sorted(folder.iterdir())
+
+
+def build_pack(engine: Engine, target: Path, *, wheels: bool = True,
+               progress: Callable[[str], None] = print) -> PackManifest:
+    """Write a pack with the lab images, (optionally) the wheels and the notebooks."""
+    missing = [name for name in BASE_IMAGES if not image_status(engine, name).present]
+    if missing:
+        raise LabError(f"The lab images {', '.join(missing)} are not built, so they cannot be packed.",
+                       "Run 'python -m containerlab setup' first.")
+    with tempfile.TemporaryDirectory(prefix="containerlab-pack-", dir=target.parent) as workdir:
+        work = Path(workdir)
+        members: list[tuple[str, Path]] = []
+        (work / "images").mkdir()
+        for name in BASE_IMAGES:
+            archive = work / "images" / (name.replace("/", "_") + ".tar")
+            progress(f"Saving {name}")
+            _save_image(engine, name, archive)
+            members.append((f"images/{archive.name}", archive))
+        if wheels:
+            members += [(f"wheels/{path.name}", path) for path in _wheels(work / "wheels", progress)]
+        members += [(f"notebooks/{path.name}", path) for path in sorted((PROJECT_ROOT / "notebooks").glob("*.ipynb"))]
+        progress(f"Writing {target}")
+        python = f"{sys.version_info.major}.{sys.version_info.minor}"
+        return write_pack(target, members, images=list(BASE_IMAGES), course_version=__version__,
+                          python=python, progress=progress)
+
+
+def load_images(engine: Engine, dest: Path, manifest: PackManifest,
+                progress: Callable[[str], None] = print) -> list[str]:
+    """Load the pack's image archives (already verified under dest) into the engine."""
+    loaded = []
+    for name in sorted(n for n in manifest.files if n.startswith("images/")):
+        progress(f"Loading {name}")
+        with open(dest / name, "rb") as archive:
+            for line in engine.client.api.load_image(archive):
+                if "error" in line:
+                    raise LabError(f"The engine refused {name}: {line['error']}",
+                                   "Check free disk space ('python -m containerlab doctor').")
+        loaded.append(name)
+    for image in manifest.images:
+        if not image_status(engine, image).present:
+            raise LabError(f"{image} is still missing after loading the pack.", "Make a new pack with 'pack'.")
+    return loaded
