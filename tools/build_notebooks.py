@@ -42,14 +42,24 @@ def parse_source(text: str) -> list[tuple[str, str]]:
     return [(kind, "\n".join(lines).strip("\n")) for kind, lines in cells]
 
 
+def slide_type(kind: str, source: str, first: bool) -> str:
+    """RISE slide metadata: a new slide at every heading, everything else continues the slide."""
+    if first or (kind == "markdown" and source.startswith(("# ", "## "))):
+        return "slide"
+    if kind == "markdown" and source.startswith(("### ", "**", "<details>")):
+        return "subslide"
+    return "-"
+
+
 def to_notebook(cells: list[tuple[str, str]]) -> nbformat.NotebookNode:
-    """A fresh nbformat 4 notebook with the python3 kernel."""
+    """A fresh nbformat 4 notebook with the python3 kernel and slide metadata."""
     notebook = nbformat.v4.new_notebook()
     notebook.metadata["kernelspec"] = KERNEL
     notebook.metadata["language_info"] = {"name": "python"}
     for index, (kind, source) in enumerate(cells):
         cell = nbformat.v4.new_markdown_cell(source) if kind == "markdown" else nbformat.v4.new_code_cell(source)
         cell["id"] = f"cell-{index:02d}"
+        cell.metadata["slideshow"] = {"slide_type": slide_type(kind, source, index == 0)}
         notebook.cells.append(cell)
     return notebook
 
