@@ -77,4 +77,4 @@ class Report:
         from .render.diagrams import checklist
 
         board = checklist([(c.status, c.name, c.detail) for c in self.checks], title="Lab check")
-        return {"text/plain": self.to_text(), "image/svg+xml": board.svg}
+        return {**board._repr_mimebundle_(include, exclude), "text/plain": self.to_text()}

@@ -7,6 +7,9 @@ the whole page.
 
 from __future__ import annotations
 
+import base64
+import html
+
 import math
 import os
 import re
@@ -275,7 +278,7 @@ class Diagram:
 
     def _repr_mimebundle_(self, include: Container[str] | None = None,
                           exclude: Container[str] | None = None) -> dict[str, str]:
-        bundle = {"text/plain": self.summary, "image/svg+xml": self.svg}
+        bundle = {"text/plain": self.summary, "image/svg+xml": self.svg, "text/html": self.html()}
         return {
             mime: data for mime, data in bundle.items()
             if (include is None or mime in include) and (exclude is None or mime not in exclude)
@@ -283,6 +286,12 @@ class Diagram:
 
     def _repr_svg_(self) -> str:
         return self.svg
+
+    def html(self) -> str:
+        """The SVG as an <img> data URI: shown even in untrusted notebooks, where raw SVG is not."""
+        encoded = base64.b64encode(self.svg.encode()).decode()
+        alt = html.escape(self.summary.splitlines()[0] if self.summary else "diagram", quote=True)
+        return f'<img src="data:image/svg+xml;base64,{encoded}" alt="{alt}" style="max-width:100%">'
 
     def __str__(self) -> str:
         return self.summary

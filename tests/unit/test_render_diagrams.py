@@ -63,8 +63,8 @@ def test_diagram_stays_inside_its_canvas(name: str) -> None:
 def test_diagram_mimebundle_is_short_and_complete(name: str) -> None:
     diagram = BUILDERS[name]()
     bundle = diagram._repr_mimebundle_()
-    assert set(bundle) == {"text/plain", "image/svg+xml"}
-    assert bundle["image/svg+xml"] == diagram.svg
+    assert set(bundle) == {"text/plain", "image/svg+xml", "text/html"}
+    assert bundle["image/svg+xml"] == diagram.svg and bundle["text/html"] == diagram.html()
     plain = bundle["text/plain"]
     assert plain == str(diagram) and "<" not in plain
     assert len(plain) < 400 and len(plain.splitlines()) <= 6

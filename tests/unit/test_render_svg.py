@@ -115,13 +115,13 @@ def test_svg_rejects_bad_anchor() -> None:
 def test_diagram_mimebundle_has_both_types() -> None:
     d = Diagram("<svg/>", "a summary")
     bundle = d._repr_mimebundle_()
-    assert bundle == {"text/plain": "a summary", "image/svg+xml": "<svg/>"}
+    assert bundle == {"text/plain": "a summary", "image/svg+xml": "<svg/>", "text/html": d.html()}
 
 
 def test_diagram_mimebundle_honours_include_and_exclude() -> None:
     d = Diagram("<svg/>", "a summary")
     assert d._repr_mimebundle_(include={"text/plain"}) == {"text/plain": "a summary"}
-    assert d._repr_mimebundle_(exclude={"text/plain"}) == {"image/svg+xml": "<svg/>"}
+    assert d._repr_mimebundle_(exclude={"text/plain", "text/html"}) == {"image/svg+xml": "<svg/>"}
     assert d._repr_mimebundle_(include=["image/svg+xml"], exclude=["image/svg+xml"]) == {}
 
 
@@ -139,3 +139,13 @@ def test_diagram_is_frozen() -> None:
     d = Diagram("<svg/>", "s")
     with pytest.raises(AttributeError):
         d.summary = "changed"  # type: ignore[misc]
+
+
+def test_diagram_html_fallback_is_an_image_data_uri() -> None:
+    import base64
+
+    d = Diagram(svg="<svg/>", summary='a "summary" <x>')
+    html_view = d._repr_mimebundle_()["text/html"]
+    assert html_view.startswith('<img src="data:image/svg+xml;base64,')
+    assert base64.b64decode(html_view.split("base64,")[1].split('"')[0]) == b"<svg/>"
+    assert 'alt="a &quot;summary&quot; &lt;x&gt;"' in html_view
