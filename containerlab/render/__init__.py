@@ -1,6 +1,7 @@
 """Pure rendering: models in, deterministic SVG strings out (standard library only)."""
 
 from .diagrams import checklist, containers_vs_vms, user_kernel_split
+from .nsmap import namespace_map
 from .svg import PALETTE, Diagram, Palette, Svg, Tone, esc, num, text_width, truncate, wrap
 
 __all__ = [
@@ -12,6 +13,7 @@ __all__ = [
     "checklist",
     "containers_vs_vms",
     "esc",
+    "namespace_map",
     "num",
     "text_width",
     "truncate",

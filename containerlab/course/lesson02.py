@@ -1,0 +1,177 @@
+"""Lesson 02 (namespaces): exercise checks graded against the real kernel, and a small helper.
+
+Checks never raise for a wrong or missing answer; they return a CheckResult with a hint.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+import socket
+import subprocess
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from ..kernel.namespaces import NAMESPACE_TYPES, NamespaceComparison, Namespaces, compare_namespaces, read_namespaces
+from .checks import CheckResult, _unanswered
+
+__all__ = ["INITIAL_INODES", "check_net_and_uts", "check_new_uts_hostname", "check_pid_host_shares",
+           "initial_namespaces", "normalise_types"]
+
+# The kernel gives its first (initial) namespaces fixed inode numbers (include/linux/proc_ns.h).
+# net and mnt have none on most kernels, so they are left unknown.
+INITIAL_INODES: dict[str, int | None] = {
+    "pid": 0xEFFFFFFC, "net": None, "ipc": 0xEFFFFFFF, "mnt": None,
+    "uts": 0xEFFFFFFE, "user": 0xEFFFFFFD, "cgroup": 0xEFFFFFFB, "time": 0xEFFFFFFA,
+}
+
+_ALIASES = {"network": "net", "mount": "mnt", "mounts": "mnt", "process": "pid", "processes": "pid",
+            "hostname": "uts", "users": "user", "clock": "time", "clocks": "time"}
+
+
+def initial_namespaces() -> Namespaces:
+    """The kernel's initial ("host") namespaces as far as their fixed inode numbers tell."""
+    return Namespaces(pid="initial", inodes=dict(INITIAL_INODES))
+
+
+def normalise_types(answer: Any) -> set[str]:
+    """Namespace type names from a set, list or 'pid, net' string, lower-cased, with common aliases."""
+    items = re.split(r"[\s,;]+", answer) if isinstance(answer, str) else list(answer)
+    names = {str(item).strip().lower().removeprefix("--") for item in items}
+    return {_ALIASES.get(name, name) for name in names if name}
+
+
+def _answer_types(answer: Any, hint: str) -> tuple[set[str] | None, CheckResult | None]:
+    missing = _unanswered(answer, hint)
+    if missing is not None:
+        return None, missing
+    try:
+        given = normalise_types(answer)
+    except TypeError:
+        return None, CheckResult(False, f"{answer!r} is not a set of namespace names.", hint)
+    unknown = sorted(given - set(NAMESPACE_TYPES))
+    if unknown:
+        return None, CheckResult(False, f"{', '.join(unknown)}: not a namespace type; the types are "
+                                        f"{', '.join(NAMESPACE_TYPES)}.", hint)
+    return given, None
+
+
+def _read_pair(container: Any, proc: str | Path) -> tuple[NamespaceComparison | None, str]:
+    """Host (this process) vs a container, or None and why they cannot be compared."""
+    pid = int(getattr(container, "pid", 0) or 0)
+    if pid <= 0:
+        return None, "That container is not running."
+    try:
+        pair = compare_namespaces({"host": read_namespaces("self", proc), "it": read_namespaces(pid, proc)})
+    except ProcessLookupError:
+        return None, "That container's process is gone."
+    if any(pair.namespaces[name][t] is None for name in pair.names for t in NAMESPACE_TYPES):
+        return None, "Some namespaces cannot be read here (reading another process's /proc/PID/ns needs root)."
+    return pair, ""
+
+
+def check_pid_host_shares(container: Any, answer: Any, proc: str | Path = "/proc") -> CheckResult:
+    """Exercise 02.1: which namespace types a container started with --pid=host shares with the host."""
+    hint = ("Compare os.readlink('/proc/self/ns/<type>') with /proc/<its host PID>/ns/<type> for all eight "
+            "types, or read its column in the namespace map: same letter as the host = shared.")
+    given, problem = _answer_types(answer, hint)
+    if problem is not None:
+        return problem
+    pair, why = _read_pair(container, proc)
+    if pair is None:
+        return CheckResult(False, f"Cannot grade this against the kernel: {why}", hint)
+    actual = set(pair.shared("host", "it"))
+    ordered = [t for t in NAMESPACE_TYPES if t in actual]
+    if given == actual:
+        return CheckResult(True, f"Right: on this machine it shares {', '.join(ordered)} with the host. "
+                                 "--pid=host adds pid; user, time (and cgroup on cgroup v1 hosts) are shared anyway.")
+    extra = [t for t in NAMESPACE_TYPES if t in given - actual]
+    lacking = [t for t in NAMESPACE_TYPES if t in actual - given]
+    parts = []
+    if extra:
+        parts.append(f"{', '.join(extra)} {'is' if len(extra) == 1 else 'are'} its own")
+    if lacking:
+        parts.append(f"{', '.join(lacking)} {'is' if len(lacking) == 1 else 'are'} shared too")
+    return CheckResult(False, "Not quite: " + "; ".join(parts) + ".", hint)
+
+
+def _unshares_uts(argv: list[str]) -> bool:
+    """True when argv runs unshare with a new UTS namespace (--uts, -u, or -u among short flags)."""
+    if not argv or Path(argv[0]).name != "unshare":
+        return False
+    for arg in argv[1:]:
+        if arg == "--uts" or arg.startswith("--uts="):
+            return True
+        if arg.startswith("-") and not arg.startswith("--") and "u" in arg[1:]:
+            return True
+        if not arg.startswith("-"):
+            break
+    return False
+
+
+def check_new_uts_hostname(command: Any, hostname: str = "exercise-02", timeout: float = 10.0) -> CheckResult:
+    """Exercise 02.2: a host command that sets ``hostname`` in a new UTS namespace and prints it.
+
+    The command runs for real (it needs root); the host's own hostname must not change.
+    """
+    hint = (f"Start with ['unshare', '--uts', 'sh', '-c', ...] and, inside, run 'hostname {hostname}' "
+            "then 'hostname' to print it.")
+    missing = _unanswered(command, hint)
+    if missing is not None:
+        return missing
+    argv = shlex.split(command) if isinstance(command, str) else [str(part) for part in command]
+    if not _unshares_uts(argv):
+        return CheckResult(False, "Not run: without unshare --uts this would rename the host itself.", hint)
+    before = socket.gethostname()
+    try:
+        done = subprocess.run(argv, capture_output=True, text=True, timeout=timeout, check=False)
+    except FileNotFoundError:
+        return CheckResult(False, f"{argv[0]} is not installed here (Debian: util-linux).", hint)
+    except subprocess.TimeoutExpired:
+        return CheckResult(False, f"The command ran longer than {timeout:g} s and was stopped.", hint)
+    after = socket.gethostname()
+    if after != before:
+        socket.sethostname(before)
+        return CheckResult(False, "That changed the host's hostname (it has been put back).", hint)
+    if done.returncode != 0:
+        why = (done.stderr.strip().splitlines() or ["no message"])[-1]
+        return CheckResult(False, f"The command failed (exit {done.returncode}): {why}", hint)
+    if hostname not in done.stdout.split():
+        return CheckResult(False, f"The command did not print {hostname!r}.", hint)
+    return CheckResult(True, f"Right: {hostname!r} inside the new UTS namespace; the host's hostname is unchanged.")
+
+
+def check_net_and_uts(container: Any, web: Any, proc: str | Path = "/proc") -> CheckResult:
+    """Exercise 02.3: a container on web's network namespace and the host's UTS namespace, nothing else shared."""
+    hint = ("lab.start('containerlab/busybox', ['sleep', '3600'], name='mine', "
+            "network_mode=f'container:{web.name}', uts_mode='host'), or the explorer with host's UTS and "
+            "'network of' web.")
+    missing = _unanswered(container, hint)
+    if missing is not None:
+        return missing
+    if not hasattr(container, "pid"):
+        return CheckResult(False, f"{container!r} is not a container: use what lab.start() returned.", hint)
+    pair, why = _read_pair(container, proc)
+    if pair is None:
+        return CheckResult(False, f"Cannot grade this against the kernel: {why}", hint)
+    web_pid = int(getattr(web, "pid", 0) or 0)
+    try:
+        web_ns = read_namespaces(web_pid, proc) if web_pid > 0 else None
+    except ProcessLookupError:
+        web_ns = None
+    if web_ns is None:
+        return CheckResult(False, "The web container is not running: run its cell again first.", hint)
+    mine, host = pair.namespaces["it"], pair.namespaces["host"]
+    problems = []
+    if mine["net"] != web_ns["net"]:
+        problems.append("its network namespace is not web's")
+    if mine["uts"] != host["uts"]:
+        problems.append("its UTS namespace is not the host's")
+    leaked = [t for t in ("pid", "ipc", "mnt") if mine[t] == host[t]]
+    if leaked:
+        problems.append(f"it also shares the host's {', '.join(leaked)}")
+    if problems:
+        return CheckResult(False, "Not quite: " + "; ".join(problems) + ".", hint)
+    return CheckResult(True, "Right: it sees web's interfaces and localhost, and the host's hostname; "
+                             "its processes, IPC and mounts are its own.")
