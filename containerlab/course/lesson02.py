@@ -9,7 +9,6 @@ import re
 import shlex
 import socket
 import subprocess
-from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 

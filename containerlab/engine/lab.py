@@ -338,10 +338,10 @@ class Lab:
 
     # -- cleanup --------------------------------------------------------------------------
     def cleanup(self) -> "CleanupReport":
-        """Remove every container, network and volume of this lesson and owner."""
+        """Remove every container, network, volume and image this lesson made for this owner."""
         if self._engine is None and not self.available:
             return CleanupReport(0, 0, 0)
-        return remove_labelled(self.engine, lesson=self.lesson, owner=self.owner)
+        return remove_labelled(self.engine, lesson=self.lesson, owner=self.owner, images=True)
 
     def __enter__(self) -> "Lab":
         return self

@@ -1,6 +1,7 @@
 """Pure rendering: models in, deterministic SVG strings out (standard library only)."""
 
 from .diagrams import checklist, containers_vs_vms, user_kernel_split
+from .layers import StackLayer, layer_stack
 from .nsmap import namespace_map
 from .svg import PALETTE, Diagram, Palette, Svg, Tone, esc, num, text_width, truncate, wrap
 
@@ -8,11 +9,13 @@ __all__ = [
     "PALETTE",
     "Diagram",
     "Palette",
+    "StackLayer",
     "Svg",
     "Tone",
     "checklist",
     "containers_vs_vms",
     "esc",
+    "layer_stack",
     "namespace_map",
     "num",
     "text_width",

@@ -44,7 +44,8 @@ def jupyterlab(tmp_path_factory):
     port, token = _free_port(), secrets.token_hex(16)
     command = [sys.executable, "-m", "jupyter", "lab", "--no-browser", "--ServerApp.ip=127.0.0.1",
                f"--ServerApp.port={port}", f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={served}",
-               "--LabApp.news_url=", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"]
+               "--LabApp.news_url=", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+               "--LabApp.expose_app_in_browser=True"]
     if os.geteuid() == 0:
         command.append("--allow-root")
     log = open(tmp_path_factory.mktemp("log") / "jupyterlab.log", "wb")

@@ -1,0 +1,105 @@
+"""Exercise checks for lesson 04, root filesystems and overlays.
+
+Each compares an answer with the real thing where there is one (the container's upper dir on
+the host, its overlay mount's lowerdirs) and says what to look at next when it is wrong.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Sequence
+from typing import Any
+
+from ..kernel.overlay import LowerDir, entry_kind, is_whiteout
+from .checks import CheckResult, _unanswered
+
+__all__ = ["check_whiteout_marker", "check_whiteout_path", "check_layer_position"]
+
+_CHAR_WORDS = ("c", "char", "chr", "character", "character device", "char device", "character special file",
+               "s_ifchr")
+
+
+def _marker_parts(answer: Any) -> tuple[str, list[int]]:
+    """The file type words and the numbers of an answer given as a tuple, a list or a string."""
+    items = answer if isinstance(answer, (tuple, list)) else [answer]
+    text = " ".join(str(item) for item in items).lower()
+    return " ".join(re.sub(r"[^a-z_ ]+", " ", text).split()), [int(n) for n in re.findall(r"\d+", text)]
+
+
+def check_whiteout_marker(answer: Any) -> CheckResult:
+    """Exercise 04.1: which file type and device numbers mark a whiteout in an upper dir."""
+    hint = ("Look at upper/app.txt after deleting app.txt through the overlay: os.lstat() tells its type "
+            "(stat.S_ISCHR, S_ISREG, ...) and st_rdev its numbers (os.major, os.minor).")
+    missing = _unanswered(answer, hint)
+    if missing is not None:
+        return missing
+    kind, numbers = _marker_parts(answer)
+    if not kind:
+        return CheckResult(False, "Name the file type too, e.g. ('character device', major, minor).", hint)
+    if kind not in _CHAR_WORDS:
+        if "block" in kind or kind == "b":
+            return CheckResult(False, "Not a block device: look at the first letter `ls -l` prints for it.", hint)
+        return CheckResult(False, f"A whiteout is not a {kind!r}.", hint)
+    if len(numbers) != 2:
+        return CheckResult(False, "Give both device numbers: major and minor.", hint)
+    if numbers != [0, 0]:
+        return CheckResult(False, f"The type is right, but {numbers[0]}/{numbers[1]} are not the numbers.", hint)
+    return CheckResult(True, "Right: a character device with device number 0/0 means 'deleted here'; "
+                             "overlayfs hides that path in every layer below.")
+
+
+def check_whiteout_path(answer: Any, upper_dir: str) -> CheckResult:
+    """Exercise 04.2: the host path, in the container's upper dir, that marks /etc/motd as deleted."""
+    hint = ("The deletion is recorded in the container's writable layer on the host: its upper dir "
+            "(overlay.upper, or upperdir= in the mount options) joined with the path inside the container.")
+    missing = _unanswered(answer, hint)
+    if missing is not None:
+        return missing
+    given = os.path.normpath(str(answer))
+    expected = os.path.join(os.path.normpath(upper_dir), "etc", "motd")
+    if given == "/etc/motd":
+        return CheckResult(False, "/etc/motd is the path inside the container; the whiteout lives on the host, "
+                                  "in the upper dir.", hint)
+    if given != expected:
+        if not given.startswith(os.path.normpath(upper_dir) + os.sep):
+            return CheckResult(False, f"{given} is not inside this container's upper dir.", hint)
+        return CheckResult(False, f"{given} is in the upper dir, but it is not the entry for /etc/motd.", hint)
+    try:
+        info = os.lstat(given)
+    except FileNotFoundError:
+        return CheckResult(False, "That is the right place, but there is no whiteout there yet: delete /etc/motd "
+                                  "in the container first (rm /etc/motd).", hint)
+    if not is_whiteout(info.st_mode, info.st_rdev):
+        return CheckResult(False, f"That is the right place, but it holds a {entry_kind(info.st_mode, info.st_rdev)}, "
+                                  "not a whiteout.", hint)
+    return CheckResult(True, "Right: the upper dir holds a whiteout (character device 0/0) at etc/motd; the image "
+                             "layer below still has the file, the container just cannot see it.")
+
+
+def check_layer_position(answer: Any, lowers: Sequence[LowerDir], label: str = "COPY /etc/motd") -> CheckResult:
+    """Exercise 04.3: where (1 = first in lowerdir=) the mount lists the image layer made by ``label``."""
+    hint = ("lowerdir= lists the TOP layer first, and for a Docker container the very first entry is the "
+            "engine's init layer. Count from 1.")
+    missing = _unanswered(answer, hint)
+    if missing is not None:
+        return missing
+    target = next((lower for lower in lowers if lower.layer is not None and lower.layer.label == label), None)
+    if target is None:
+        return CheckResult(False, f"This container's mount has no layer made by {label!r}.",
+                           "Run the cells that build the image and start the container first.")
+    try:
+        position = int(answer)
+    except (TypeError, ValueError):
+        return CheckResult(False, f"{answer!r} is not a position (a whole number).", hint)
+    actual = target.position + 1
+    if position == actual:
+        return CheckResult(True, f"Right: lowerdir number {actual}. Below the init layer, the image's layers come "
+                                 f"from the top down, so its layer {target.layer.index + 1} (counted from the bottom) "
+                                 f"sits at position {actual}.")
+    if position == target.layer.index + 1:
+        return CheckResult(False, f"{position} counts from the bottom of the image; the mount lists the top first.",
+                           hint)
+    if position == actual - 1:
+        return CheckResult(False, "One short: did you count from 0, or leave out the init layer?", hint)
+    return CheckResult(False, f"Lowerdir {position} is not the {label} layer.", hint)
