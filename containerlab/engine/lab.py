@@ -207,6 +207,8 @@ class Lab:
             "mem_limit": options.pop("mem_limit", self.memory),
             "pids_limit": options.pop("pids_limit", self.pids),
             "privileged": privileged,
+            # Its own cgroup namespace on v1 and v2 alike (v2's default): the same lesson on every host.
+            "cgroupns": options.pop("cgroupns", "private"),
         }
         if ports:
             config["port_bindings"] = _loopback_ports(ports)

@@ -8,7 +8,8 @@ names the files per version (:data:`CGROUP_FILES`) so a lesson can show both.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -33,6 +34,7 @@ CGROUP_FILES: dict[str, dict[str, str]] = {
     },
     "pids limit": {"v1": "pids.max", "v2": "pids.max"},
     "pids current": {"v1": "pids.current", "v2": "pids.current"},
+    "pids limit hits": {"v1": "pids.events (max)", "v2": "pids.events (max)"},
     "member processes": {"v1": "cgroup.procs", "v2": "cgroup.procs"},
 }
 
@@ -222,6 +224,7 @@ class CgroupStats:
     throttled_usec: int | None = None
     pids_max: int | None = None
     pids_current: int | None = None
+    pids_limit_hits: int | None = None
     sources: dict[str, str] = field(default_factory=dict, compare=False)
 
     @property
@@ -305,6 +308,7 @@ def read_cgroup_stats(v2_dir: str | Path | None = None,
     pids_dir = v1.get("pids", v2_dir)
     r.limit("pids_max", pids_dir, "pids.max")
     r.limit("pids_current", pids_dir, "pids.current")
+    r.keyed(pids_dir, "pids.events", {"max": "pids_limit_hits"})
     return CgroupStats(**r.values, sources=r.sources)  # type: ignore[arg-type]
 
 
@@ -313,3 +317,91 @@ def read_pid_cgroup_stats(pid: int | str = "self", proc: str | Path = "/proc",
     """Resolve a process's cgroup directories and read their limits and usage."""
     dirs = resolve_cgroup_dirs(pid, proc, root)
     return read_cgroup_stats(dirs.v2, dirs.v1)
+
+
+def controller_versions(mounts: list[Mount], root: str | Path = "/") -> dict[str, str]:
+    """Which hierarchy ("v1" or "v2") carries each controller, e.g. a hybrid host's split.
+
+    v1 controllers are named in the cgroup mounts' options; v2 ones are listed in
+    ``cgroup.controllers`` at the cgroup2 mount point (read under ``root``). A controller
+    can be active in only one hierarchy, so the v1 entry wins if both name it.
+    """
+    versions: dict[str, str] = {}
+    for mount in mounts:
+        if mount.fs_type != "cgroup2":
+            continue
+        found = _Reader.text(Path(root) / mount.mount_point.lstrip("/"), "cgroup.controllers")
+        for controller in (found[1].split() if found else []):
+            versions[controller] = "v2"
+    for mount in mounts:
+        if mount.fs_type == "cgroup":
+            for controller in _v1_controllers(mount):
+                if not controller.startswith("name="):
+                    versions[controller] = "v1"
+    return dict(sorted(versions.items()))
+
+
+def read_controller_versions(proc: str | Path = "/proc", root: str | Path = "/") -> dict[str, str]:
+    """controller_versions() for the mounts this code sees."""
+    return controller_versions(parse_mountinfo((Path(proc) / "self" / "mountinfo").read_text()), root)
+
+
+@dataclass(frozen=True)
+class UsageSample:
+    """One reading of a cgroup's usage: seconds since sampling began, memory in bytes, cumulative CPU µs."""
+
+    seconds: float
+    memory_bytes: int | None
+    cpu_usage_usec: int | None
+
+
+def sample_usage(dirs: CgroupDirs, *, seconds: float = 3.0, interval: float = 0.1,
+                 on_sample: Callable[[UsageSample], object] | None = None,
+                 clock: Callable[[], float] = time.monotonic,
+                 sleep: Callable[[float], object] = time.sleep) -> list[UsageSample]:
+    """Read memory and CPU usage every ``interval`` seconds for ``seconds`` (first reading at 0).
+
+    Ticks are scheduled from the start, so slow reads do not stretch the run; ``on_sample``
+    sees each sample as it arrives (a live chart). Files that vanish (the container
+    stopped) give None values rather than an error.
+    """
+    if interval <= 0:
+        raise ValueError(f"interval must be positive, got {interval!r}")
+    samples: list[UsageSample] = []
+    start = clock()
+    tick = 0
+    while True:
+        stats = read_cgroup_stats(dirs.v2, dirs.v1)
+        sample = UsageSample(round(clock() - start, 3), stats.memory_usage, stats.cpu_usage_usec)
+        samples.append(sample)
+        if on_sample is not None:
+            on_sample(sample)
+        tick += 1
+        due = tick * interval
+        if due > seconds + interval / 2:
+            return samples
+        wait = start + due - clock()
+        if wait > 0:
+            sleep(wait)
+
+
+def cpu_rates(samples: Sequence[UsageSample]) -> list[tuple[float, float]]:
+    """CPUs used between consecutive samples, as (seconds at the later sample, CPUs); gaps skipped."""
+    rates = []
+    for before, after in zip(samples, samples[1:]):
+        if before.cpu_usage_usec is None or after.cpu_usage_usec is None:
+            continue
+        elapsed = after.seconds - before.seconds
+        used = after.cpu_usage_usec - before.cpu_usage_usec
+        if elapsed > 0 and used >= 0:
+            rates.append((after.seconds, used / 1e6 / elapsed))
+    return rates
+
+
+def average_cpus(samples: Sequence[UsageSample]) -> float | None:
+    """CPUs used on average from the first to the last sample with a CPU reading (None if < 2)."""
+    timed = [(s.seconds, s.cpu_usage_usec) for s in samples if s.cpu_usage_usec is not None]
+    if len(timed) < 2 or timed[-1][0] <= timed[0][0]:
+        return None
+    (start, used_before), (end, used_after) = timed[0], timed[-1]
+    return (used_after - used_before) / 1e6 / (end - start)

@@ -3,6 +3,7 @@
 from .diagrams import checklist, containers_vs_vms, user_kernel_split
 from .layers import StackLayer, layer_stack
 from .nsmap import namespace_map
+from .usage import usage_chart
 from .svg import PALETTE, Diagram, Palette, Svg, Tone, esc, num, text_width, truncate, wrap
 
 __all__ = [
@@ -20,6 +21,7 @@ __all__ = [
     "num",
     "text_width",
     "truncate",
+    "usage_chart",
     "user_kernel_split",
     "wrap",
 ]

@@ -31,6 +31,15 @@ from containerlab.kernel import (
     read_pid_cgroup_stats,
     resolve_cgroup_dirs,
 )
+from containerlab.kernel.cgroups import (
+    CgroupDirs,
+    UsageSample,
+    average_cpus,
+    controller_versions,
+    cpu_rates,
+    read_controller_versions,
+    sample_usage,
+)
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "kernel"
 HYBRID_ID = "37c12d33c3ee5c72b0a5ad57ceb126e755cd82ad398c74e10d7ff1f1d52cac3f"
@@ -223,3 +232,111 @@ def test_vanished_process_raises_process_lookup_error():
 def test_real_kernel_stats_do_not_raise():
     stats = read_pid_cgroup_stats()
     assert stats.cpu_usage_usec is None or stats.cpu_usage_usec > 0
+
+
+# -- lesson 03 additions: pids.events, controllers per hierarchy, usage sampling ----------------
+# ``limited-v1`` was recorded on the hybrid Docker host (cgroupfs driver) from a Debian container
+# run with ``--cpus 0.25 --pids-limit 30 -m 64m`` during a bash fork bomb; ``limited-v2`` is
+# written to match the same container on a systemd-driver v2 host.
+LIMITED_V1_ID = "5831a09797f5f78dc3ec395b0a87d4a3dce63ec349b934ecc2fe4a3c620644d8"
+LIMITED_V2_SCOPE = "system.slice/docker-4d1e8a7c2b9f0e3d6a5c8b7f1e0d9c2b3a4f5e6d7c8b9a0f1e2d3c4b5a6f7e8d.scope"
+
+
+@pytest.mark.parametrize("name, pid, pids_dir", [
+    ("limited-v1", 8149, f"sys/fs/cgroup/pids/docker/{LIMITED_V1_ID}"),
+    ("limited-v2", 5120, f"sys/fs/cgroup/{LIMITED_V2_SCOPE}"),
+])
+def test_stats_of_a_fork_bombed_quarter_cpu_container(name: str, pid: int, pids_dir: str):
+    proc, root = tree(name)
+    stats = read_pid_cgroup_stats(pid, proc=proc, root=root)
+    assert (stats.pids_max, stats.pids_current, stats.pids_limit_hits) == (30, 30, 61)
+    assert stats.sources["pids_limit_hits"] == str(root / pids_dir / "pids.events")
+    assert (stats.cpu_quota_usec, stats.cpu_period_usec, stats.cpus) == (25000, 100000, 0.25)
+    assert (stats.memory_limit, stats.memory_usage, stats.oom_kills) == (64 * 2**20, 7872512, 0)
+    assert stats.cpu_usage_usec == 45819
+
+
+def test_pids_limit_hits_absent_on_older_fixtures():
+    proc, root = tree("hybrid-host")
+    assert read_pid_cgroup_stats(4293, proc=proc, root=root).pids_limit_hits is None
+    assert CGROUP_FILES["pids limit hits"] == {"v1": "pids.events (max)", "v2": "pids.events (max)"}
+
+
+def test_controller_versions_hybrid_v1_and_v2():
+    proc, root = tree("hybrid-host")
+    versions = controller_versions(parse_mountinfo(mountinfo_text("hybrid-host")), root)
+    assert versions["memory"] == versions["cpu"] == versions["pids"] == "v1"
+    assert versions["hugetlb"] == "v2" and "name=systemd" not in versions
+    assert read_controller_versions(proc, root) == versions
+    v2 = controller_versions(parse_mountinfo(mountinfo_text("v2-host")), FIXTURES / "v2-host")
+    assert set(v2.values()) == {"v2"} and {"cpu", "memory", "pids", "io"} <= set(v2)
+    centos = controller_versions(parse_mountinfo(mountinfo_text("v1-centos7")), FIXTURES / "v1-centos7")
+    assert set(centos.values()) == {"v1"} and "net_prio" in centos and list(centos) == sorted(centos)
+
+
+def test_controller_versions_v1_wins_and_missing_file_is_empty(tmp_path: Path):
+    (tmp_path / "sys/fs/cgroup/unified").mkdir(parents=True)
+    (tmp_path / "sys/fs/cgroup/unified/cgroup.controllers").write_text("memory hugetlb\n")
+    mounts = parse_mountinfo(mountinfo_text("hybrid-host"))
+    assert controller_versions(mounts, tmp_path)["memory"] == "v1"
+    assert controller_versions(mounts, tmp_path / "nowhere")["memory"] == "v1"
+    assert "hugetlb" not in controller_versions(mounts, tmp_path / "nowhere")
+
+
+class FakeClock:
+    """A clock that only moves when slept on, plus a fixed cost per reading."""
+
+    def __init__(self, read_cost: float = 0.0) -> None:
+        self.now = 100.0
+        self.read_cost = read_cost
+        self.sleeps: list[float] = []
+
+    def __call__(self) -> float:
+        self.now += self.read_cost / 2
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+
+@pytest.mark.parametrize("name, pid", [("limited-v1", 8149), ("limited-v2", 5120)])
+def test_sample_usage_takes_a_sample_per_tick(name: str, pid: int):
+    proc, root = tree(name)
+    dirs = resolve_cgroup_dirs(pid, proc=proc, root=root)
+    clock, seen = FakeClock(), []
+    samples = sample_usage(dirs, seconds=1.0, interval=0.1, on_sample=seen.append, clock=clock, sleep=clock.sleep)
+    assert len(samples) == 11 and seen == samples
+    assert [s.seconds for s in samples] == [round(i * 0.1, 3) for i in range(11)]
+    assert samples[0] == UsageSample(0.0, 7872512, 45819)
+    assert cpu_rates(samples) == [(s.seconds, 0.0) for s in samples[1:]]
+    assert average_cpus(samples) == 0.0
+
+
+def test_sample_usage_keeps_to_schedule_when_reads_are_slow():
+    proc, root = tree("limited-v2")
+    dirs = resolve_cgroup_dirs(5120, proc=proc, root=root)
+    clock = FakeClock(read_cost=0.03)
+    samples = sample_usage(dirs, seconds=0.5, interval=0.1, clock=clock, sleep=clock.sleep)
+    assert len(samples) == 6 and all(s < 0.1 for s in clock.sleeps)
+    assert samples[-1].seconds == pytest.approx(0.5, abs=0.05)
+    with pytest.raises(ValueError):
+        sample_usage(dirs, interval=0)
+
+
+def test_sample_usage_of_a_vanished_cgroup_gives_empty_readings(tmp_path: Path):
+    clock = FakeClock()
+    gone = CgroupDirs("v2", str(tmp_path / "gone"))
+    samples = sample_usage(gone, seconds=0.2, interval=0.1, clock=clock, sleep=clock.sleep)
+    assert [(s.memory_bytes, s.cpu_usage_usec) for s in samples] == [(None, None)] * 3
+    assert cpu_rates(samples) == [] and average_cpus(samples) is None
+
+
+def test_cpu_rates_and_average():
+    samples = [UsageSample(0.0, 1, 0), UsageSample(0.1, 1, 50_000), UsageSample(0.2, None, None),
+               UsageSample(0.3, 1, 150_000), UsageSample(0.4, 1, 180_000), UsageSample(0.4, 1, 190_000),
+               UsageSample(0.5, 1, 100)]
+    assert cpu_rates(samples) == [(0.1, pytest.approx(0.5)), (0.4, pytest.approx(0.3))]
+    assert average_cpus(samples[:5]) == pytest.approx(0.45)
+    assert average_cpus(samples[:1]) is None and average_cpus([]) is None
+    assert average_cpus([UsageSample(1.0, 1, 5), UsageSample(1.0, 1, 9)]) is None
