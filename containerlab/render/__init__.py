@@ -1,5 +1,6 @@
 """Pure rendering: models in, deterministic SVG strings out (standard library only)."""
 
+from .compose_graph import compose_graph
 from .diagrams import checklist, containers_vs_vms, user_kernel_split
 from .layers import StackLayer, layer_stack
 from .nsmap import namespace_map
@@ -14,6 +15,7 @@ __all__ = [
     "Svg",
     "Tone",
     "checklist",
+    "compose_graph",
     "containers_vs_vms",
     "esc",
     "layer_stack",
