@@ -1,5 +1,6 @@
 """Each lesson runs twice in a row in one kernel (as a learner re-running everything) and leaves nothing."""
 
+import os
 from pathlib import Path
 
 import nbformat
@@ -33,5 +34,6 @@ def test_runs_twice_in_one_kernel_and_leaves_nothing(name, lab_images):
     assert "no container engine" not in text, "an engine cell skipped although the engine is up"
     assert "Traceback" not in text
     lesson = name.removesuffix(".ipynb")
-    leftovers = lab_images.client.containers.list(all=True, filters={"label": label_filters(lesson)})
+    owner = os.environ["CONTAINERLAB_OWNER"]  # set by conftest; other learners' containers are not ours
+    leftovers = lab_images.client.containers.list(all=True, filters={"label": label_filters(lesson, owner)})
     assert leftovers == [], f"{name} left containers behind: {[c.name for c in leftovers]}"
