@@ -19,6 +19,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ._text import closing_brace
 from .errors import ParseError, UnsafeRequestError
 
 __all__ = [
@@ -414,7 +415,7 @@ def _substitute(template: str, mapping: Mapping[str, str], missing: list[str] | 
             out.append("$")
             i += 2
         elif following == "{":
-            end = _closing_brace(template, i + 2)
+            end = closing_brace(template, i + 2)
             if end < 0:
                 raise _TemplateError(f"invalid interpolation format in {template!r}: "
                                      "'${' has no closing '}'.")
@@ -430,22 +431,6 @@ def _substitute(template: str, mapping: Mapping[str, str], missing: list[str] | 
             i = name.end()
     return "".join(out)
 
-
-def _closing_brace(text: str, start: int) -> int:
-    """Index of the ``}`` closing a ``${`` opened just before ``start`` (nested ``${`` count)."""
-    depth = 1
-    i = start
-    while i < len(text):
-        if text.startswith("${", i):
-            depth += 1
-            i += 2
-            continue
-        if text[i] == "}":
-            depth -= 1
-            if depth == 0:
-                return i
-        i += 1
-    return -1
 
 
 def _lookup(name: str, mapping: Mapping[str, str], missing: list[str] | None) -> str:

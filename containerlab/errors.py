@@ -17,6 +17,8 @@ __all__ = [
     "ParseError",
     "UnsafeRequestError",
     "NameConflictError",
+    "DigestMismatchError",
+    "InvalidReferenceError",
     "install_notebook_handler",
 ]
 
@@ -86,3 +88,20 @@ def install_notebook_handler() -> bool:
         return False
     shell.set_custom_exc((LabError,), _show_lab_error)
     return True
+
+
+class DigestMismatchError(LabError):
+    """Content does not hash to the digest (or size) that names or describes it."""
+
+    def __init__(self, message: str, hint: str, *, expected: str = "", actual: str = "") -> None:
+        super().__init__(message, hint)
+        self.expected = expected
+        self.actual = actual
+
+
+class InvalidReferenceError(ParseError):
+    """An image reference (registry/repository:tag@digest) is malformed; `part` names the bad part."""
+
+    def __init__(self, message: str, hint: str, *, part: str) -> None:
+        super().__init__(message, hint)
+        self.part = part
