@@ -1,4 +1,4 @@
-"""`python -m containerlab doctor | setup | clean`: exit 0 when all is well, 1 when not, 2 on usage."""
+"""`python -m containerlab doctor | setup | clean | registry ...`: exit 0 when all is well, 1 when not, 2 on usage."""
 
 from __future__ import annotations
 
@@ -72,6 +72,25 @@ def _unpack(args: argparse.Namespace) -> int:
     return 0
 
 
+def _registry(args: argparse.Namespace) -> int:
+    from .engine.lab import default_owner
+    from .engine.registry import Registry, running_registries, stop_registries
+
+    owner = args.owner or default_owner()
+    if args.action == "start":
+        registry = Registry(args.port, owner=owner, lesson=args.lesson).start(detach=True)
+        print(f"Registry running at {registry.address} (storage {registry.storage}).")
+        print(f"Push to it: docker tag IMAGE {registry.address}/NAME:TAG && docker push {registry.address}/NAME:TAG")
+        return 0
+    if args.action == "stop":
+        stopped = stop_registries(owner=owner, port=args.port)
+        print(f"Stopped {stopped} registr{'y' if stopped == 1 else 'ies'} of {owner} and removed the storage.")
+        return 0
+    found = running_registries(owner=None if args.all else owner)
+    print("\n".join(str(state) for state in found) or f"No course registry of {owner} is running.")
+    return 0 if found else 1
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The command line, one subcommand per job."""
     parser = argparse.ArgumentParser(prog="python -m containerlab",
@@ -99,6 +118,13 @@ def build_parser() -> argparse.ArgumentParser:
     unpack.add_argument("--dest", default=".pack", help="where to extract it (default: .pack)")
     unpack.add_argument("--no-load", action="store_true", help="only verify and extract")
     unpack.set_defaults(func=_unpack)
+    registry = sub.add_parser("registry", help="a local Distribution registry on 127.0.0.1 (start | stop | status)")
+    registry.add_argument("action", choices=["start", "stop", "status"])
+    registry.add_argument("--port", type=int, help="the port on 127.0.0.1 (default: a free one for you)")
+    registry.add_argument("--owner", help="whose registry (default: you)")
+    registry.add_argument("--lesson", default="cli", help="the label recorded with it (start only)")
+    registry.add_argument("--all", action="store_true", help="status: every owner's registries")
+    registry.set_defaults(func=_registry)
     return parser
 
 

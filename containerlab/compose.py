@@ -583,6 +583,8 @@ def parse_duration(text: str | int | float) -> float:
         if text == 0:
             return 0.0
         raise ValueError(f"{text!r} has no unit; write e.g. {text}s")
+    if not isinstance(text, str):
+        raise ValueError(f"{text!r} is not a duration like 10s, 1m30s or 500ms")
     value = text.strip()
     if value in ("0", "+0", "-0"):
         return 0.0

@@ -35,6 +35,7 @@ _FLOAT = re.compile(r"[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?")
 _INF = re.compile(r"[-+]?\.(inf|Inf|INF)")
 _NAN = re.compile(r"\.(nan|NaN|NAN)")
 _MAX_NODES = 200_000
+_MAX_DEPTH = 100
 
 
 @dataclass(frozen=True)
@@ -70,8 +71,9 @@ def load_yaml(text: str, *, source: str = "compose.yaml") -> YamlDocument:
     if yaml is None:
         raise LabError("Reading YAML needs PyYAML, which is not installed.",
                        "Install it with: pip install 'PyYAML>=6' (JupyterLab normally brings it).")
-    loader = yaml.SafeLoader(text)
+    loader = None
     try:
+        loader = yaml.SafeLoader(text)  # its reader already refuses control characters
         node = loader.get_single_node()
     except yaml.MarkedYAMLError as err:
         mark = err.problem_mark or err.context_mark
@@ -83,8 +85,12 @@ def load_yaml(text: str, *, source: str = "compose.yaml") -> YamlDocument:
     except yaml.YAMLError as err:
         raise ParseError(f"{source}: this is not valid YAML ({err}).",
                          "Check that the file is one YAML document in UTF-8.") from None
+    except RecursionError:
+        raise ParseError(f"{source}: the YAML is nested too deeply to read.",
+                         "A compose file needs only a few levels of nesting; look for runaway brackets.") from None
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
     lines: dict[KeyPath, int] = {(): 1}
     if node is None:
         return YamlDocument(None, lines, source)
@@ -100,6 +106,7 @@ class _Builder:
         self.lines = lines
         self.count = 0
         self.resolver = yaml.resolver.Resolver()
+        self.open_nodes: set[int] = set()  # collections being built: an alias to one of them is a cycle
 
     def fail(self, node: object, path: KeyPath, message: str, hint: str) -> ParseError:
         line = node.start_mark.line + 1  # type: ignore[attr-defined]
@@ -113,15 +120,29 @@ class _Builder:
                             "Use fewer nested anchors and aliases.")
         if isinstance(node, yaml.ScalarNode):
             return self.scalar(node, path)
+        if len(path) > _MAX_DEPTH:
+            raise self.fail(node, path, f"the document is nested more than {_MAX_DEPTH} levels deep.",
+                            "A compose file needs only a few levels of nesting.")
         if isinstance(node, yaml.SequenceNode):
-            items = []
-            for index, item in enumerate(node.value):
-                self.lines[(*path, index)] = item.start_mark.line + 1
-                items.append(self.value(item, (*path, index)))
-            return items
+            self.enter(node, path)
+            try:
+                items = []
+                for index, item in enumerate(node.value):
+                    self.lines[(*path, index)] = item.start_mark.line + 1
+                    items.append(self.value(item, (*path, index)))
+                return items
+            finally:
+                self.open_nodes.discard(id(node))
         if isinstance(node, yaml.MappingNode):
             return self.mapping(node, path)
         raise self.fail(node, path, "unsupported YAML node.", "Use plain mappings, lists and scalars.")
+
+    def enter(self, node: object, path: KeyPath) -> None:
+        """Mark a collection as being built; refuse an alias that leads back into it."""
+        if id(node) in self.open_nodes:
+            raise self.fail(node, path, "an alias refers to a block that contains it, so it never ends.",
+                            "Point '*name' at an anchor '&name' outside the block that uses it.")
+        self.open_nodes.add(id(node))
 
     def key(self, node: object, path: KeyPath) -> str:
         if not isinstance(node, yaml.ScalarNode):
@@ -130,6 +151,13 @@ class _Builder:
         return str(node.value)
 
     def mapping(self, node: object, path: KeyPath) -> dict[str, object]:
+        self.enter(node, path)
+        try:
+            return self._mapping(node, path)
+        finally:
+            self.open_nodes.discard(id(node))
+
+    def _mapping(self, node: object, path: KeyPath) -> dict[str, object]:
         result: dict[str, object] = {}
         merges: list[object] = []
         for key_node, value_node in node.value:  # type: ignore[attr-defined]
@@ -153,6 +181,7 @@ class _Builder:
                                     "Write '<<: *name' where '&name' marks a mapping.")
                 scratch = _Builder(self.source, {})
                 scratch.count = self.count
+                scratch.open_nodes = self.open_nodes
                 merged = scratch.mapping(source_node, path)
                 self.count = scratch.count
                 for key, value in merged.items():

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import re
 import tarfile
 import time
 from dataclasses import asdict, dataclass, field
@@ -24,6 +25,7 @@ PACK_FORMAT = "containerlab-pack"
 PACK_VERSION = 1
 MANIFEST = "MANIFEST.json"
 CHUNK = 1 << 20
+_SHA256 = re.compile(r"[0-9a-f]{64}")
 
 
 class PackError(LabError):
@@ -116,13 +118,52 @@ def _manifest_from(archive: tarfile.TarFile, path: Path) -> PackManifest:
         raise PackError(f"{path} is a version {data.get('version')} pack; this course reads version {PACK_VERSION}.",
                         "Make the pack with the same course version as the machines that unpack it.")
     known = set(PackManifest.__dataclass_fields__)
-    return PackManifest(**{key: value for key, value in data.items() if key in known})
+    manifest = PackManifest(**{key: value for key, value in data.items() if key in known})
+    if not _well_formed(manifest):
+        raise PackError(f"{path} has a damaged {MANIFEST} (a field of the wrong kind).",
+                        "Copy the pack again, or make a new one with 'python -m containerlab pack FILE'.")
+    return manifest
+
+
+def _well_formed(manifest: PackManifest) -> bool:
+    """Whether every field has the type write_pack gives it: names, sizes and sha256 digests."""
+    texts = (manifest.created, manifest.course_version, manifest.python)
+    if not all(isinstance(text, str) for text in texts) or not isinstance(manifest.images, list) \
+            or not all(isinstance(image, str) for image in manifest.images) or not isinstance(manifest.files, dict):
+        return False
+    for name, entry in manifest.files.items():
+        if not isinstance(entry, dict) or not isinstance(entry.get("sha256"), str) \
+                or not _SHA256.fullmatch(entry["sha256"]):
+            return False
+        size = entry.get("size")
+        if not isinstance(size, int) or isinstance(size, bool) or size < 0:
+            return False
+        try:
+            _safe_name(name)
+        except PackError:
+            return False
+    return True
 
 
 def read_manifest(path: Path) -> PackManifest:
     """The manifest of a pack, without reading the rest."""
     with _open(path) as archive:
         return _manifest_from(archive, path)
+
+
+def _target(dest: Path, name: str) -> Path:
+    """Where a member goes: below dest, through directories only (no file in the way, no link out)."""
+    target = dest / name
+    for parent in reversed(target.relative_to(dest).parents):
+        folder = dest / parent
+        if folder.is_symlink() or (folder.exists() and not folder.is_dir()):
+            raise PackError(f"The pack puts {name!r} below {parent}, which is not a directory.",
+                            "The pack was altered after it was made; make a new one.")
+        folder.mkdir(exist_ok=True)
+    if target.is_symlink() or target.is_dir():
+        raise PackError(f"The pack writes a file at {name!r}, where a directory (or a link) already is.",
+                        "Unpack into an empty directory, or make a new pack.")
+    return target
 
 
 def unpack(path: Path, dest: Path, progress: Callable[[str], None] = print) -> PackManifest:
@@ -139,11 +180,10 @@ def unpack(path: Path, dest: Path, progress: Callable[[str], None] = print) -> P
                     continue
                 name = _safe_name(member.name)
                 expected = manifest.files.get(name)
-                if expected is None or not member.isfile():
-                    raise PackError(f"The pack holds {name!r}, which its manifest does not list.",
+                if expected is None or not member.isfile() or name in seen:
+                    raise PackError(f"The pack holds {name!r}, which its manifest does not list (once, as a file).",
                                     "The pack was altered after it was made; make a new one.")
-                target = dest / name
-                target.parent.mkdir(parents=True, exist_ok=True)
+                target = _target(dest, name)
                 digest = hashlib.sha256()
                 source = archive.extractfile(member)
                 with open(target, "wb") as out:

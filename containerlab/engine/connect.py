@@ -7,9 +7,11 @@ its API socket is not up, `podman system service` is started for this user.
 from __future__ import annotations
 
 import os
+import pwd
 import shutil
 import socket
 import subprocess
+import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -68,8 +70,33 @@ def _wanted_engine() -> str | None:
 
 
 def _rootless_podman_socket() -> str:
-    runtime = os.environ.get("XDG_RUNTIME_DIR") or f"/run/user/{os.getuid()}"
+    """Where rootless Podman's API socket lives: $XDG_RUNTIME_DIR, /run/user/UID, or (with no login
+    session, e.g. under runuser or cron) Podman's own fallback /tmp/podman-run-UID."""
+    runtime = os.environ.get("XDG_RUNTIME_DIR")
+    if not runtime:
+        session = f"/run/user/{os.getuid()}"
+        runtime = session if os.path.isdir(session) else f"{tempfile.gettempdir()}/podman-run-{os.getuid()}"
     return f"{runtime}/podman/podman.sock"
+
+
+def _has_subordinate_ids(subuid: str = "/etc/subuid") -> bool:
+    """True when /etc/subuid gives this user a range: rootless Podman needs one to map uids."""
+    try:
+        lines = Path(subuid).read_text().splitlines()
+    except OSError:
+        return False
+    try:
+        name = pwd.getpwuid(os.getuid()).pw_name
+    except KeyError:
+        name = ""
+    return any(line.split(":", 1)[0] in (name, str(os.getuid())) for line in lines if line.strip())
+
+
+def _can_create(directory: Path) -> bool:
+    """True when this user may create ``directory`` (it is writable, or its nearest existing parent is)."""
+    while not directory.exists():
+        directory = directory.parent
+    return os.access(directory, os.W_OK)
 
 
 def candidate_sockets(wanted: str | None = None) -> list[tuple[str, str]]:
@@ -118,7 +145,8 @@ def _describe(client: docker.DockerClient, base_url: str) -> Engine:
     components = [c.get("Name", "") for c in version.get("Components") or []]
     is_podman = any("podman" in c.lower() for c in components)
     security = " ".join(info.get("SecurityOptions") or [])
-    rootless = "rootless" in security or (is_podman and "/run/user/" in base_url)
+    # Docker lists "name=rootless" in SecurityOptions; Podman's compat /info has a Rootless field.
+    rootless = "rootless" in security or bool(info.get("Rootless")) or (is_podman and "/run/user/" in base_url)
     api_version = version.get("ApiVersion", "0")
     if _version_tuple(api_version) < _version_tuple(MIN_API_VERSION):
         raise EngineTooOldError(
@@ -134,8 +162,9 @@ def _describe(client: docker.DockerClient, base_url: str) -> Engine:
 def _start_podman_service(socket_path: str, wait: float = 10.0) -> bool:
     """Start `podman system service` on socket_path for this user; True once it answers."""
     podman = shutil.which("podman")
-    if not podman:
+    if not podman or (os.geteuid() != 0 and not _has_subordinate_ids()):
         return False
+    Path(socket_path).parent.parent.mkdir(mode=0o700, parents=True, exist_ok=True)  # a runtime dir is private
     Path(socket_path).parent.mkdir(parents=True, exist_ok=True)
     with open(Path(socket_path).parent / "containerlab-service.log", "ab") as log:
         subprocess.Popen([podman, "system", "service", "--time=0", f"unix://{socket_path}"],
@@ -175,7 +204,7 @@ def connect(refresh: bool = False, timeout: int = 120) -> Engine:
                 denied.append(path)
                 continue
             if state != "up":
-                if kind == "podman" and podman_socket is None and os.access(Path(path).parent.parent, os.W_OK):
+                if kind == "podman" and podman_socket is None and _can_create(Path(path).parent.parent):
                     podman_socket = path
                 continue
         engine = _try_client(url, timeout)

@@ -189,7 +189,8 @@ def build_debian(engine: Engine, progress: Progress = print_progress, force: boo
     """containerlab/debian: import the debootstrap tarball, then label it and give it a CMD."""
     rootfs = debian_rootfs_tar(progress, force=force)
     progress(f"Importing {rootfs.name} as {DEBIAN_IMAGE}:rootfs")
-    engine.client.api.import_image_from_file(str(rootfs), repository=DEBIAN_IMAGE, tag="rootfs")
+    # The tag goes in the repository argument: Podman's compat API ignores a separate tag.
+    engine.client.api.import_image_from_file(str(rootfs), repository=f"{DEBIAN_IMAGE}:rootfs")
     files = {"Dockerfile": f"FROM {DEBIAN_IMAGE}:rootfs\nENV LANG=C.UTF-8\nCMD [\"bash\"]\n".encode()}
     build_from_context(engine, DEBIAN_IMAGE, files, progress, BASE_LABELS)
     engine.client.api.remove_image(f"{DEBIAN_IMAGE}:rootfs", noprune=True)

@@ -128,8 +128,31 @@ def _remove_container(container: Any) -> None:
     except NotFound:
         pass
     except APIError as err:
-        if "already in progress" not in str(err):
+        dependents = _dependents(err)
+        if dependents:
+            # Podman refuses to remove a container others share namespaces with: remove those first.
+            client = container.client
+            for dependent in dependents:
+                try:
+                    _remove_container(client.containers.get(dependent))
+                except NotFound:
+                    pass
+            _remove_container(container)
+        elif "already in progress" not in str(err):
             raise
+
+
+def _dependents(err: APIError) -> list[str]:
+    """The container IDs in Podman's 'has dependent containers which must be removed before it: ...' error."""
+    text = str(err.explanation or err)
+    if "dependent containers" not in text:
+        return []
+    return re.findall(r"\b[0-9a-f]{64}\b", text.split("before it", 1)[-1])
+
+
+def _is_name_conflict(err: APIError) -> bool:
+    """Docker answers 409; Podman 4 answers 500 '... is already in use'."""
+    return err.status_code == 409 or "already in use" in str(err.explanation or err)
 
 
 class Lab:
@@ -204,8 +227,8 @@ class Lab:
             raise UnsafeRequestError("This container asks for --privileged without saying why.",
                                      "Pass privileged_because='what the lesson shows' or drop privileged.")
         config: dict[str, Any] = {
-            "mem_limit": options.pop("mem_limit", self.memory),
-            "pids_limit": options.pop("pids_limit", self.pids),
+            "mem_limit": _required_memory_limit(options.pop("mem_limit", self.memory)),
+            "pids_limit": _required_pids_limit(options.pop("pids_limit", self.pids)),
             "privileged": privileged,
             # Its own cgroup namespace on v1 and v2 alike (v2's default): the same lesson on every host.
             "cgroupns": options.pop("cgroupns", "private"),
@@ -241,7 +264,7 @@ class Lab:
             except ImageNotFound:
                 raise _image_missing(image) from None
             except APIError as err:
-                if err.status_code == 409 and name and attempt == 0:
+                if _is_name_conflict(err) and name and attempt == 0:
                     self._replace(name)
                     continue
                 if err.status_code == 404 and "image" in str(err).lower():
@@ -398,7 +421,9 @@ def remove_labelled(engine: Engine, *, lesson: str | None = None, owner: str | N
     if images:
         for image in client.images.list(filters=filters):
             try:
-                client.images.remove(image.id, force=True)
+                # noprune: the unlabelled parent layers are the build cache other owners may be building
+                # on right now; pruning them under a running build makes it fail ("failed to get digest").
+                client.images.remove(image.id, force=True, noprune=True)
                 removed_images += 1
             except (NotFound, APIError):
                 pass
@@ -411,6 +436,27 @@ def _image_missing(image: str) -> ImageMissingError:
                                  "Run 'python -m containerlab setup' (it works offline), then re-run this cell.")
     return ImageMissingError(f"The image {image} is not on this machine.",
                              f"Build it first, or pull it when online with 'docker pull {image}'.")
+
+
+_MEMORY_SIZE = re.compile(r"(?:[0-9]*\.)?[0-9]+[bkmg]?", re.IGNORECASE)
+
+
+def _required_memory_limit(value: Any) -> Any:
+    """A memory limit as given (bytes or '64m'); refuse none, zero or -1, which mean unlimited."""
+    if isinstance(value, bool) or not (
+            (isinstance(value, int) and value > 0)
+            or (isinstance(value, str) and _MEMORY_SIZE.fullmatch(value.strip()) and re.search(r"[1-9]", value))):
+        raise UnsafeRequestError(f"mem_limit={value!r} would let a lab container use all of this machine's memory.",
+                                 "Every lab container has a memory limit: pass a size such as mem_limit='64m'.")
+    return value
+
+
+def _required_pids_limit(value: Any) -> int:
+    """A pids limit; refuse none, zero or -1, which mean unlimited."""
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        raise UnsafeRequestError(f"pids_limit={value!r} would let a lab container fork without bound.",
+                                 "Every lab container has a pids limit: pass a number such as pids_limit=64.")
+    return value
 
 
 def _loopback_ports(ports: Mapping[Any, Any]) -> dict[str, Any]:

@@ -22,6 +22,9 @@ __all__ = ["container_namespaces", "lab_containers", "lab_namespace_map", "lab_n
 _FLAGS = (("PidMode", "--pid"), ("NetworkMode", "--network"), ("IpcMode", "--ipc"),
           ("UTSMode", "--uts"), ("UsernsMode", "--userns"))
 _SHOWN_MODES = ("host", "none")
+# Namespaces a default container never shares with the host: when the kernel says it does, the flag was
+# --<kind>=host whatever the engine reports (Podman 4.3 reports IpcMode "shareable" for --ipc=host).
+_KERNEL_KINDS = {"PidMode": "pid", "NetworkMode": "net", "IpcMode": "ipc", "UTSMode": "uts"}
 
 
 def missing_tools(*tools: str) -> list[str]:
@@ -75,10 +78,22 @@ def sharing_flags(container: LabContainer, short_names: dict[str, str] | None = 
         mode = str(config.get(key) or "")
         if mode in _SHOWN_MODES:
             flags.append(f"{flag}={mode}")
+        elif key in _KERNEL_KINDS and not mode.startswith("container:") \
+                and _shares_host(container, _KERNEL_KINDS[key]):
+            flags.append(f"{flag}=host")
         elif mode.startswith("container:"):
             target = mode.split(":", 1)[1]
             flags.append(f"{flag}=container:{(short_names or {}).get(target, target[:12])}")
     return " ".join(flags)
+
+
+def _shares_host(container: LabContainer, kind: str) -> bool:
+    """True when the kernel shows the container in PID 1's namespace of this kind (False when unreadable)."""
+    try:
+        inside, host = read_namespaces(container.pid)[kind], read_namespaces(1)[kind]
+    except (OSError, ProcessLookupError):
+        return False
+    return inside is not None and inside == host
 
 
 def container_namespaces(container: LabContainer) -> Namespaces:

@@ -32,8 +32,9 @@ from ..render.svg import Diagram
 from .images import BUSYBOX_IMAGE, _require_tool, build_from_context
 from .lab import Lab, LabContainer
 
-__all__ = ["LAYERS_IMAGE", "LAYERS_DOCKERFILE", "OWN_LAYERS", "ContainerOverlay", "HandOverlay", "build_layers_image",
-           "chroot_run", "container_overlay", "export_rootfs", "image_config", "mounts_under",
+__all__ = ["ENGINE_MARKERS", "LAYERS_IMAGE", "LAYERS_DOCKERFILE", "OWN_LAYERS", "ContainerOverlay", "HandOverlay",
+           "build_layers_image",
+           "chroot_run", "layers_image", "container_overlay", "export_rootfs", "image_config", "mounts_under",
            "remove_workdir", "reset_workdir", "safe_extract", "scan_layer_dir",
            "workdir_for"]
 
@@ -159,16 +160,38 @@ def safe_extract(archive: io.BufferedIOBase | Iterable[bytes], dest: str | os.Pa
                        "Use Python 3.11.4+ (or 3.10.12+) for this lesson.")
     fileobj = archive if hasattr(archive, "read") else _stream(archive)
     count = 0
-    with tarfile.open(fileobj=fileobj, mode="r|") as tar:
-        for member in tar:
-            _refuse_unsafe(member)
-            tar.extract(member, dest, numeric_owner=True, filter="tar")
-            count += 1
+    try:
+        with tarfile.open(fileobj=fileobj, mode="r|") as tar:
+            for member in tar:
+                _refuse_unsafe(member)
+                try:
+                    tar.extract(member, dest, numeric_owner=True, filter="tar")
+                except (OSError, KeyError) as err:
+                    why = err.strerror if isinstance(err, OSError) and err.strerror else "its link target is missing"
+                    raise LabError(f"The archive entry {member.name!r} cannot be extracted ({why}); "
+                                   "nothing more is extracted.",
+                                   "Extract into an empty directory (reset_workdir) an archive an engine exported.") from None
+                count += 1
+    except tarfile.FilterError as err:
+        raise LabError(f"The archive entry {err.tarinfo.name!r} would land outside the root filesystem "
+                       f"({err}); nothing more is extracted.",
+                       "Only extract archives that an engine exported; report this image.") from None
+    except (tarfile.TarError, EOFError) as err:
+        raise LabError(f"The archive ends early or is damaged after {count} entries ({err}).",
+                       "Export the container again; if it happens again, the engine's disk may be full.") from None
     return count
 
 
+# The file each engine puts in every container to say "you are in a container": not the image's.
+ENGINE_MARKERS = (".dockerenv", "run/.containerenv")
+
+
 def export_rootfs(lab: Lab, dest: str | os.PathLike[str], image: str = BUSYBOX_IMAGE) -> Path:
-    """`docker export` a fresh container of ``image`` into the directory ``dest`` (created)."""
+    """`docker export` a fresh container of ``image`` into the directory ``dest`` (created).
+
+    The engine's marker file (Docker's /.dockerenv, Podman's /run/.containerenv, and the empty /run
+    Podman makes for it) is left out, so the tree is the same whichever engine exported it.
+    """
     dest = Path(dest)
     dest.mkdir(parents=True, exist_ok=True)
     box = lab.start(image, ["sleep", "60"], name="exported")
@@ -176,6 +199,10 @@ def export_rootfs(lab: Lab, dest: str | os.PathLike[str], image: str = BUSYBOX_I
         safe_extract(box.container.export(), dest)
     finally:
         box.remove()
+    for marker in ENGINE_MARKERS:
+        (dest / marker).unlink(missing_ok=True)
+    if (dest / "run").is_dir() and not any((dest / "run").iterdir()):
+        (dest / "run").rmdir()
     return dest
 
 
@@ -317,11 +344,21 @@ def _print_step(line: str) -> None:
         print(text, flush=True)
 
 
+def layers_image(lab: Lab) -> str:
+    """This owner's tag of the lesson image, ``containerlab/lesson04-layers:<owner>``.
+
+    One tag per owner: learners sharing an engine each build, run and clean up their own image,
+    so one learner's cleanup never removes (or is blocked by) the image another one is using.
+    """
+    return f"{LAYERS_IMAGE}:{lab.owner[:128]}"
+
+
 def build_layers_image(lab: Lab, progress: Callable[[str], None] = _print_step) -> str:
-    """Build the lesson's small layered image (FROM busybox + 3 layers) with the lab's labels."""
+    """Build the lesson's small layered image (FROM busybox + 3 layers) with the lab's labels; its tag."""
     files = {"Dockerfile": LAYERS_DOCKERFILE.encode(), **LAYERS_FILES}
-    build_from_context(lab.engine, LAYERS_IMAGE, files, progress, lab.labels(), executables={"app/run.sh"})
-    return LAYERS_IMAGE
+    tag = layers_image(lab)
+    build_from_context(lab.engine, tag, files, progress, lab.labels(), executables={"app/run.sh"})
+    return tag
 
 
 def image_config(lab: Lab, image: str) -> dict[str, Any]:

@@ -75,7 +75,8 @@ def parse_proc_cgroup(text: str) -> list[CgroupEntry]:
         if not line.strip():
             continue
         parts = line.split(":", 2)
-        if len(parts) != 3 or not (parts[0].isascii() and parts[0].isdigit()) or not parts[2].startswith("/"):
+        if (len(parts) != 3 or not (parts[0].isascii() and parts[0].isdigit()) or not parts[2].startswith("/")
+                or "\0" in line):
             raise ParseError(
                 f"/proc/PID/cgroup line {number}: expected 'hierarchy-id:controllers:/path', got {line!r}",
                 "Pass the unmodified contents of /proc/PID/cgroup; see cgroups(7).",

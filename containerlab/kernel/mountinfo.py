@@ -19,8 +19,11 @@ _HINT = "Pass the unmodified contents of /proc/PID/mountinfo; see proc(5) for th
 
 
 def unescape(text: str) -> str:
-    """Decode the kernel's octal escapes (\\040 space, \\011 tab, \\012 newline, \\134 backslash)."""
-    return _OCTAL.sub(lambda m: chr(int(m.group(1), 8)), text)
+    """Decode the kernel's octal escapes (\\040 space, \\011 tab, \\012 newline, \\134 backslash).
+
+    ``\\000`` stays as it is: no path holds a NUL byte, and one would break every later file access.
+    """
+    return _OCTAL.sub(lambda m: chr(int(m.group(1), 8)) if int(m.group(1), 8) else m.group(0), text)
 
 
 @dataclass(frozen=True)
@@ -119,6 +122,8 @@ def parse_overlay_options(super_options: tuple[str, ...] | list[str]) -> Overlay
 
 def _parse_line(line: str, number: int) -> Mount:
     """Parse one mountinfo line; raise ParseError naming the line number on any defect."""
+    if "\0" in line:
+        raise ParseError(f"mountinfo line {number}: a NUL byte, which the kernel never writes: {line!r}", _HINT)
     fields = line.split(" ")
     try:
         dash = fields.index("-", 6)

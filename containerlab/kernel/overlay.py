@@ -222,13 +222,19 @@ def image_layers(config: Mapping[str, Any], history: Sequence[Mapping[str, Any]]
     instructions that made no layer with ``empty_layer``. ``history`` is the engine's history
     answer (newest first), used only for per-layer sizes.
     """
-    try:
-        diff_ids = list(config["rootfs"]["diff_ids"])
-    except (KeyError, TypeError):
-        raise ParseError("image config without rootfs.diff_ids", _INSPECT_HINT) from None
-    steps = list(config.get("history") or [])
+    rootfs = config.get("rootfs") if isinstance(config, Mapping) else None
+    diff_ids = rootfs.get("diff_ids") if isinstance(rootfs, Mapping) else None
+    if not _is_list_of(diff_ids, str):
+        raise ParseError("image config without rootfs.diff_ids (a list of digests)", _INSPECT_HINT)
+    steps = config.get("history") or []
+    if not _is_list_of(steps, Mapping) or not all(
+            isinstance(step.get(key, ""), str) for step in steps for key in ("created_by", "comment")):
+        raise ParseError("the image config's history is not a list of entries with text", _INSPECT_HINT)
     sizes: list[int | None] = [None] * len(steps)
     if history is not None:
+        if not _is_list_of(history, Mapping) or not all(
+                isinstance(entry.get("Size", 0), int) for entry in history):
+            raise ParseError("the engine's history is not a list of entries with a Size", _INSPECT_HINT)
         if len(history) != len(steps):
             raise ParseError(f"the engine's history has {len(history)} entries, the config {len(steps)}",
                              _INSPECT_HINT)
@@ -243,17 +249,25 @@ def image_layers(config: Mapping[str, Any], history: Sequence[Mapping[str, Any]]
             for index, (diff_id, (step, size)) in enumerate(zip(diff_ids, made))]
 
 
+def _is_list_of(value: Any, kind: type) -> bool:
+    """Whether a JSON value is a list whose items are all of one kind."""
+    return isinstance(value, list) and all(isinstance(item, kind) for item in value)
+
+
 def image_layer_dirs(graph_driver: Mapping[str, Any]) -> list[str]:
     """An overlay image's layer directories, bottom first, from its inspect GraphDriver.
 
     For an image, UpperDir is its top layer and LowerDir (top first, ':'-separated) the rest.
     """
-    data = graph_driver.get("Data") or {}
+    data = graph_driver.get("Data") if isinstance(graph_driver, Mapping) else None
+    if not isinstance(data, Mapping):
+        data = {}
     upper = data.get("UpperDir")
-    if not upper:
+    lower_text = data.get("LowerDir") or ""
+    if not upper or not isinstance(upper, str) or not isinstance(lower_text, str):
         raise ParseError("GraphDriver.Data has no UpperDir: not an overlay image",
                          "The layer mapping needs the overlay2 (or overlay) storage driver.")
-    lower = [d for d in (data.get("LowerDir") or "").split(":") if d]
+    lower = [d for d in lower_text.split(":") if d]
     return [*reversed(lower), upper]
 
 

@@ -3,6 +3,7 @@
 from .compose_graph import compose_graph
 from .diagrams import checklist, containers_vs_vms, user_kernel_split
 from .layers import StackLayer, layer_stack
+from .manifest_tree import manifest_tree
 from .nsmap import namespace_map
 from .usage import usage_chart
 from .svg import PALETTE, Diagram, Palette, Svg, Tone, esc, num, text_width, truncate, wrap
@@ -19,6 +20,7 @@ __all__ = [
     "containers_vs_vms",
     "esc",
     "layer_stack",
+    "manifest_tree",
     "namespace_map",
     "num",
     "text_width",

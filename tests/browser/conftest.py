@@ -41,6 +41,7 @@ def jupyterlab(tmp_path_factory):
     served = tmp_path_factory.mktemp("served")
     for notebook in (ROOT / "notebooks").glob("*.ipynb"):
         shutil.copy(notebook, served)
+    shutil.copytree(ROOT / "notebooks" / "apps", served / "apps")  # build contexts the lessons use
     port, token = _free_port(), secrets.token_hex(16)
     command = [sys.executable, "-m", "jupyter", "lab", "--no-browser", "--ServerApp.ip=127.0.0.1",
                f"--ServerApp.port={port}", f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={served}",

@@ -52,7 +52,10 @@ def test_every_notebook_runs_unprivileged_without_an_engine():
         home.mkdir()
         subprocess.run(["chown", "-R", "65534:65534", str(home)], check=True)
         subprocess.run(["chmod", "-R", "a+rX", str(base)], check=True)
-        env = {"HOME": str(home), "PATH": f"{venv}/bin:/usr/bin:/bin", "LANG": "C.UTF-8"}
+        # The machine's engine is Docker, whose socket nobody may use (Binder has none at all); without
+        # CONTAINERLAB_ENGINE=docker a Podman installed here would start rootless for nobody.
+        env = {"HOME": str(home), "PATH": f"{venv}/bin:/usr/bin:/bin", "LANG": "C.UTF-8",
+               "CONTAINERLAB_ENGINE": "docker"}
         result = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
                                  str(venv / "bin/python"), "-c", RUNNER, str(course / "notebooks")],
                                 capture_output=True, text=True, timeout=900, env=env, cwd=str(home))

@@ -10,6 +10,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 PURE = [*sorted((ROOT / "containerlab" / "images").glob("*.py")), ROOT / "containerlab" / "dockerfile.py",
+        ROOT / "containerlab" / "mirrors.py",
         ROOT / "containerlab" / "render" / "layers_explorer.py"]
 
 

@@ -23,16 +23,16 @@ from pathlib import Path
 
 import containerlab as cl
 from containerlab.course.lesson04 import check_layer_position, check_whiteout_marker, check_whiteout_path
-from containerlab.engine.overlay import (LAYERS_DOCKERFILE, LAYERS_IMAGE, OWN_LAYERS, HandOverlay,
-                                         build_layers_image, chroot_run, container_overlay, export_rootfs,
-                                         mounts_under, remove_workdir, reset_workdir,
-                                         workdir_for)
+from containerlab.engine.overlay import (LAYERS_DOCKERFILE, OWN_LAYERS, HandOverlay, build_layers_image,
+                                         chroot_run, container_overlay, export_rootfs, layers_image,
+                                         mounts_under, remove_workdir, reset_workdir, workdir_for)
 from containerlab.kernel.mountinfo import read_mountinfo, root_mount
 from containerlab.kernel.overlay import OPAQUE_XATTR, is_whiteout
 from containerlab.render.layers import side_by_side
 
 lab = cl.Lab("04-rootfs-and-overlays")
 WORK = workdir_for(lab)  # this lesson's scratch directory in /tmp, removed by the clean-up cell
+LAYERED_IMAGE = layers_image(lab)  # the image section 3 builds, tagged with your name: learners may share an engine
 
 # %% [markdown]
 # ## 1. A root filesystem is just a directory tree
@@ -144,7 +144,8 @@ if lab.ready_for("root", task="drawing the hand-made overlay"):
 # ## 3. A container's root is an overlay of its image's layers
 #
 # Build a small image: the course's busybox image plus three layers of its own. Each filesystem-changing
-# instruction (`COPY`, `RUN`) makes one read-only layer.
+# instruction (`COPY`, `RUN`) makes one read-only layer. The image is tagged with your name
+# (`containerlab/lesson04-layers:<you>`), so learners who share one engine never use or remove each other's.
 
 # %%
 if lab.ready_for("engine", task="building a small image with three layers of its own"):
@@ -157,7 +158,7 @@ if lab.ready_for("engine", task="building a small image with three layers of its
 
 # %%
 if lab.ready_for("engine", "root", task="reading a container's overlay mount from the host"):
-    layered = lab.start(LAYERS_IMAGE, ["sleep", "3600"], name="layered")
+    layered = lab.start(LAYERED_IMAGE, ["sleep", "3600"], name="layered")
     mount = root_mount(read_mountinfo(layered.pid))  # its / as the kernel describes it to the host
     print("root mount of layered:", mount.fs_type, "at", mount.mount_point)
     print("lowerdirs:", len(mount.overlay.lowerdirs),
@@ -186,7 +187,7 @@ if lab.ready_for("engine", "root", task="showing the raw mount options"):
 
 # %%
 if lab.ready_for("engine", "root", task="mapping lowerdirs to image layers"):
-    steps = lab.engine.client.api.history(LAYERS_IMAGE)
+    steps = lab.engine.client.api.history(LAYERED_IMAGE)
     print(f"the image's history has {len(steps)} steps; {len(overlay.layers)} made a layer (RootFS.Layers), "
           "the others (ENV, CMD, LABEL) only changed its config")
     for lower in overlay.lowers:

@@ -1,0 +1,93 @@
+"""Exercise checks for lesson 05, images and Dockerfiles.
+
+Each compares an answer with what the parser (or the built image) says, and points at what to look
+at next when it is wrong.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from ..dockerfile import parse_dockerfile
+from ..errors import ParseError
+from ..images.buildlog import predict_rebuild
+from .checks import CheckResult, _unanswered
+
+__all__ = ["check_layer_count", "check_rebuilt_lines", "check_recovered_secret"]
+
+
+def check_layer_count(answer: Any, dockerfile_text: str) -> CheckResult:
+    """Exercise 05.1: how many layers the final stage of a Dockerfile adds on top of its base image."""
+    hint = ("Only instructions that change files make a layer: RUN, COPY and ADD (and WORKDIR when it creates "
+            "a directory). ENV, CMD, LABEL, EXPOSE and USER change only the config. In a multi-stage build only "
+            "the last stage counts.")
+    missing = _unanswered(answer, hint)
+    if missing is not None:
+        return missing
+    try:
+        count = int(answer)
+    except (TypeError, ValueError):
+        return CheckResult(False, f"{answer!r} is not a number of layers.", hint)
+    try:
+        stage = parse_dockerfile(dockerfile_text).final_stage
+    except ParseError as err:
+        return CheckResult(False, f"The Dockerfile does not parse: {err.message}", err.hint)
+    makers = stage.layer_instructions
+    actual = len(makers)
+    if count == actual:
+        listed = ", ".join(f"line {i.line} {i.keyword}" for i in makers)
+        return CheckResult(True, f"Right: {actual} layers ({listed}); the other instructions only edit the config.")
+    every = sum(1 for i in stage.instructions if i.keyword != "FROM")
+    if count == every:
+        return CheckResult(False, f"{count} counts every instruction; some of them change only the image config.",
+                           hint)
+    return CheckResult(False, f"{count} is not the number of filesystem-changing instructions in the last stage.",
+                       hint)
+
+
+def _lines(answer: Any) -> set[int] | None:
+    items = [answer] if isinstance(answer, (int, str)) else answer
+    try:
+        return {int(item) for item in items}
+    except (TypeError, ValueError):
+        return None
+
+
+def check_rebuilt_lines(answer: Any, dockerfile_text: str, changed: Iterable[str]) -> CheckResult:
+    """Exercise 05.2: which Dockerfile lines rebuild when only the files ``changed`` changed."""
+    hint = ("Find the first COPY/ADD whose sources include a changed file: its cache key changes, so it and every "
+            "instruction after it in the same stage rebuild; the ones before it come from the cache.")
+    missing = _unanswered(answer, hint)
+    if missing is not None:
+        return missing
+    given = _lines(answer)
+    if given is None:
+        return CheckResult(False, f"{answer!r} is not a set of line numbers.", hint)
+    expected = set(predict_rebuild(parse_dockerfile(dockerfile_text), changed))
+    if given == expected:
+        return CheckResult(True, f"Right: lines {sorted(expected)} rebuild; everything before line {min(expected)} "
+                                 "comes from the cache." if expected else "Right: nothing rebuilds.")
+    if given < expected:
+        return CheckResult(False, f"Also line(s) {sorted(expected - given)}: once a step misses the cache, every "
+                                  "later step has a new parent layer.", hint)
+    if given > expected:
+        return CheckResult(False, f"Line(s) {sorted(given - expected)} come from the cache: nothing they depend on "
+                                  "changed.", hint)
+    return CheckResult(False, f"Not quite: {sorted(given)} is not the set of lines that rebuild.", hint)
+
+
+def check_recovered_secret(answer: Any, secret: str) -> CheckResult:
+    """Exercise 05.3: the contents of the key that a later layer 'deleted', read back from the tarball."""
+    hint = ("Find the layer whose `added` holds tmp/api.key (read_image of the saved tarball), then "
+            "extract_layer(data, layer, directory) and read the file from the directory.")
+    missing = _unanswered(answer, hint)
+    if missing is not None:
+        return missing
+    given = answer.decode(errors="replace") if isinstance(answer, (bytes, bytearray)) else str(answer)
+    if given.strip() == secret.strip():
+        return CheckResult(True, "Right: 'rm' in a later layer only adds a whiteout; the bytes stay in the layer "
+                                 "that copied them, for anyone who has the image.")
+    if "api.key" in given or given.startswith("/"):
+        return CheckResult(False, "That is where it was; the exercise asks for what the file contained.", hint)
+    return CheckResult(False, "That is not what the key file contained.", hint)

@@ -1,0 +1,93 @@
+"""Exercise checks for lesson 07, runtimes and engines.
+
+Checks never raise for a wrong or missing answer; they return a CheckResult with a hint.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from ..runtime_spec import namespace_types, parse_id_map
+from .checks import CheckResult, _unanswered
+
+__all__ = ["STACK_PARTS", "LOW_LEVEL", "check_low_level", "check_exercise_spec", "check_rootless_root"]
+
+STACK_PARTS = ("docker engine", "podman", "cri-o", "apptainer", "runc", "crun", "containerd")
+LOW_LEVEL = {"runc", "crun", "containerd"}
+
+
+def _normalise(name: Any) -> str:
+    return " ".join(str(name).strip().lower().replace("-", " ").split()).replace("cri o", "cri-o")
+
+
+def check_low_level(answer: Iterable[str] | None) -> CheckResult:
+    """Exercise 07.1: which of STACK_PARTS the talk calls low-level runtimes."""
+    hint = ("A low-level runtime is handed an unpacked bundle and makes the container (runc, crun) or supervises "
+            "that (containerd); a high-level engine pulls images, builds, and keeps a catalogue.")
+    missing = _unanswered(answer, hint)
+    if missing is not None:
+        return missing
+    given = {_normalise(item) for item in answer}
+    given = {"docker engine" if item == "docker" else item for item in given}
+    unknown = sorted(given - set(STACK_PARTS))
+    if unknown:
+        return CheckResult(False, f"{unknown} is not among the choices {list(STACK_PARTS)}.", hint)
+    if given == LOW_LEVEL:
+        return CheckResult(True, "Right: runc and crun create containers from a bundle; containerd manages them "
+                                 "under Docker (and Kubernetes). The engines above them pull, build and orchestrate.")
+    extra, lacking = sorted(given - LOW_LEVEL), sorted(LOW_LEVEL - given)
+    parts = []
+    if extra:
+        parts.append(f"{', '.join(extra)} {'is' if len(extra) == 1 else 'are'} high-level")
+    if lacking:
+        parts.append(f"{', '.join(lacking)} {'is' if len(lacking) == 1 else 'are'} low-level too")
+    return CheckResult(False, "Not quite: " + "; ".join(parts) + ".", hint)
+
+
+def check_exercise_spec(spec: Mapping[str, Any] | None) -> CheckResult:
+    """Exercise 07.2: a config.json whose container prints its hostname 'exercise' and shares the host's network."""
+    hint = ("edit_spec(template, args=['hostname'], hostname='exercise', "
+            "namespaces=[... every type of the template except the network ...]).")
+    missing = _unanswered(spec, hint)
+    if missing is not None:
+        return missing
+    if not isinstance(spec, Mapping) or "process" not in spec:
+        return CheckResult(False, "That is not a runtime spec (a dict with 'process' and 'root').", hint)
+    kinds = namespace_types(spec)
+    args = list(spec.get("process", {}).get("args", []))
+    if spec.get("hostname") != "exercise":
+        return CheckResult(False, f"The hostname is {spec.get('hostname')!r}, not 'exercise'.", hint)
+    if "uts" not in kinds:
+        return CheckResult(False, "A hostname needs a UTS namespace of its own, or it would rename the host.", hint)
+    if "net" in kinds:
+        return CheckResult(False, "The spec still asks for a network namespace: the container would get its own.",
+                           hint)
+    if not {"pid", "mnt"} <= set(kinds):
+        return CheckResult(False, "Keep the PID and mount namespaces: only the network should be shared.", hint)
+    if "hostname" not in " ".join(args):
+        return CheckResult(False, f"The command {args} does not print the hostname.", hint)
+    return CheckResult(True, "Right: runc gives it its own UTS namespace named 'exercise' and, with no network "
+                             "namespace in the list, leaves it in the host's network (like --network=host).")
+
+
+def check_rootless_root(answer: Any, uid_map: str | None) -> CheckResult:
+    """Exercise 07.3: which host uid root inside a rootless Podman container really is."""
+    hint = "Read the first line of /proc/self/uid_map inside the rootless container: inside, outside, count."
+    missing = _unanswered(answer, hint)
+    if missing is not None:
+        return missing
+    if not uid_map:
+        return CheckResult(False, "There is no uid_map to compare with: the rootless cell did not run here.",
+                           "Run the rootless Podman cell first (it needs Podman and an ordinary user).")
+    try:
+        uid = int(answer)
+    except (TypeError, ValueError):
+        return CheckResult(False, f"{answer!r} is not a uid (a whole number).", hint)
+    outside = next((r.to_host(0) for r in parse_id_map(uid_map) if r.to_host(0) is not None), None)
+    if uid == outside:
+        return CheckResult(True, f"Right: root in the container is uid {uid} on the host, the ordinary user who "
+                                 "ran podman. It can do nothing there that this user could not.")
+    if uid == 0:
+        return CheckResult(False, "0 is root inside; the kernel maps it to another uid outside.", hint)
+    return CheckResult(False, f"uid {uid} is not what the map says root is outside.", hint)

@@ -1,0 +1,214 @@
+"""Image builds for lesson 05: deterministic build contexts, streamed logs, cache reports, saved images.
+
+A build context is sent as a tar made here, not by the engine's client: files sorted, times
+zeroed, owners root, `.dockerignore` applied. The same files then give the same cache keys on
+every run and every machine, so "which step came from the cache" depends only on what changed.
+Images are tagged per owner and carry the lab's labels, so `lab.cleanup()` removes them; the
+intermediate images of earlier stages of a multi-stage build (which carry no labels) are removed
+right after the build.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import tarfile
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from docker.errors import APIError, ImageNotFound, NotFound
+from docker.utils.build import exclude_paths
+
+from ..dockerfile import parse_dockerfile
+from ..errors import LabError
+from ..images.buildlog import BuildStep, CacheDecision, explain_cache, line_kind, parse_build_log, plain
+from ..images.tarball import ImageReport, read_image
+from .lab import Lab
+
+__all__ = ["BuildResult", "context_files", "context_tar", "read_dockerignore", "build", "save", "saved_bytes",
+           "image_size", "lesson_tag", "print_step"]
+
+Progress = Callable[[str], None]
+
+
+def print_step(line: str) -> None:
+    """Default progress: the line, flushed at once so a notebook shows the build as it goes."""
+    print(line, flush=True)
+
+
+def lesson_tag(lab: Lab, name: str, tag: str = "latest") -> str:
+    """A per-owner image tag for this lesson: 'containerlab/<owner>-<NN>-<name>:<tag>'."""
+    number = lab.lesson.split("-", 1)[0]
+    return f"containerlab/{lab.owner}-{number}-{name}:{tag}"
+
+
+def read_dockerignore(directory: str | os.PathLike[str]) -> list[str]:
+    """The patterns of a context's .dockerignore (comments and blank lines dropped); [] without one."""
+    path = Path(directory) / ".dockerignore"
+    if not path.exists():
+        return []
+    return [line.strip() for line in path.read_text().splitlines() if line.strip() and not line.startswith("#")]
+
+
+def context_files(directory: str | os.PathLike[str], *, dockerignore: bool = True) -> dict[str, bytes]:
+    """The files a build of ``directory`` sends, as {relative path: bytes}; .dockerignore applied unless told."""
+    root = Path(directory)
+    if not (root / "Dockerfile").exists() and not any(root.glob("Dockerfile*")):
+        raise LabError(f"{root} has no Dockerfile.", "Point at the directory that holds the Dockerfile.")
+    patterns = read_dockerignore(root) if dockerignore else []
+    included = sorted(exclude_paths(str(root), patterns))
+    files = {}
+    for relative in included:
+        path = root / relative
+        if path.is_file() and not path.is_symlink():
+            files[relative.replace(os.sep, "/")] = path.read_bytes()
+    return files
+
+
+def context_tar(files: Mapping[str, bytes], executables: frozenset[str] = frozenset()) -> bytes:
+    """A deterministic context tar: sorted, mtime 0, root-owned, 0644 (0755 for ``executables``)."""
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w", format=tarfile.PAX_FORMAT) as tar:
+        for name in sorted(files):
+            info = tarfile.TarInfo(name)
+            info.size = len(files[name])
+            info.mode = 0o755 if name in executables else 0o644
+            info.mtime = 0
+            info.uname = info.gname = ""
+            tar.addfile(info, io.BytesIO(files[name]))
+    return buffer.getvalue()
+
+
+@dataclass(frozen=True)
+class BuildResult:
+    """A finished build: tag, image ID, the log's steps and the cache decisions for each Dockerfile line."""
+
+    tag: str
+    image_id: str
+    steps: tuple[BuildStep, ...]
+    decisions: tuple[CacheDecision, ...]
+    seconds: float
+
+    @property
+    def cached(self) -> list[int]:
+        """Dockerfile lines whose step came from the cache."""
+        return [d.line for d in self.decisions if d.status == "cached" and d.line]
+
+    @property
+    def rebuilt(self) -> list[int]:
+        """Dockerfile lines whose step ran (rebuilt or built)."""
+        return [d.line for d in self.decisions if d.status in ("rebuilt", "built") and d.line]
+
+    def table(self) -> str:
+        """One line per Dockerfile instruction: its line, reused or rebuilt, and why."""
+        return "\n".join(str(d) for d in self.decisions if d.line)
+
+
+def build(lab: Lab, tag: str, files: Mapping[str, bytes], *, dockerfile: str = "Dockerfile", nocache: bool = False,
+          changed: tuple[str, ...] = (), progress: Progress | None = print_step,
+          executables: frozenset[str] = frozenset()) -> BuildResult:
+    """Build ``files`` (a context with a Dockerfile) as ``tag`` with the lab's labels, streaming the steps.
+
+    Progress shows each Dockerfile step as it starts ('[2/4] COPY . /app'), whether the cache served
+    it, and what RUN steps print; the builder's own --label steps and IDs are left out, so the
+    same build prints the same lines on every machine.
+    """
+    if dockerfile not in files:
+        raise LabError(f"The build context has no {dockerfile}.", "Add the Dockerfile to the files you build.")
+    text = files[dockerfile].decode()
+    parsed = parse_dockerfile(text)
+    own_steps = len(parsed.instructions)
+    api = lab.engine.client.api
+    lines: list[str] = []
+    image_id = ""
+    started = time.perf_counter()
+    shown_step = 0
+    stream = api.build(fileobj=io.BytesIO(context_tar(files, executables)), custom_context=True, tag=tag,
+                       dockerfile=dockerfile, labels=lab.labels(), nocache=nocache, rm=True, forcerm=True,
+                       decode=True)
+    for chunk in stream:
+        if "error" in chunk:
+            _remove_failed(lab, parse_build_log("".join(lines)))
+            tail = " | ".join(plain(line).strip() for line in lines[-4:] if line_kind(line) == "output")
+            raise LabError(f"Building {tag} failed: {chunk['error'].strip()}",
+                           f"Read the build log ({tail[-200:]}); fix the Dockerfile or the files it copies.")
+        if "aux" in chunk and "ID" in chunk["aux"]:
+            image_id = chunk["aux"]["ID"]
+        text_chunk = chunk.get("stream", "")
+        if not text_chunk:
+            continue
+        lines.append(text_chunk)
+        if progress is None:
+            continue
+        for line in text_chunk.splitlines():
+            kind = line_kind(line)
+            if kind == "step":
+                step = parse_build_log([line])[0]
+                shown_step = step.number
+                if shown_step <= own_steps:
+                    progress(f"[{shown_step}/{own_steps}] {step.instruction}")
+            elif 0 < shown_step <= own_steps and kind == "cached":
+                progress("      (from the cache)")
+            elif 0 < shown_step <= own_steps and kind == "output":
+                progress(f"      {plain(line).rstrip()}")
+    steps = parse_build_log("".join(lines))
+    decisions = explain_cache(parsed, steps, changed=changed, nocache=nocache)
+    if not image_id:
+        image_id = api.inspect_image(tag)["Id"]
+    _remove_earlier_stages(lab, parsed, steps)
+    return BuildResult(tag, image_id, tuple(steps), tuple(decisions), time.perf_counter() - started)
+
+
+def _remove_untagged(lab: Lab, image: str) -> None:
+    """Remove an untagged image this build made (and its untagged parents); leave tagged or used ones."""
+    api = lab.engine.client.api
+    try:
+        if api.inspect_image(image).get("RepoTags"):
+            return
+        api.remove_image(image)
+    except (ImageNotFound, NotFound):
+        pass
+    except APIError as err:
+        if err.status_code != 409:
+            raise
+
+
+def _remove_failed(lab: Lab, steps: list[BuildStep]) -> None:
+    """After a failed build: remove the images its finished steps committed (nothing labels them)."""
+    made = [s.image for s in steps if s.image and s.keyword != "FROM"]
+    bases = {s.image for s in steps if s.keyword == "FROM"}
+    if made and made[-1] not in bases:
+        _remove_untagged(lab, made[-1])
+
+
+def _remove_earlier_stages(lab: Lab, dockerfile, steps: list[BuildStep]) -> None:
+    """Remove the untagged images that earlier stages of a multi-stage build left (they carry no labels)."""
+    if len(dockerfile.stages) < 2:
+        return
+    instructions = dockerfile.instructions
+    final_start = dockerfile.final_stage.instructions[0]
+    for stage in dockerfile.stages[:-1]:
+        numbers = [instructions.index(i) + 1 for i in stage.instructions]
+        stage_steps = [s for s in steps if s.number in numbers]
+        if len(stage_steps) < 2 or not stage_steps[-1].image or stage_steps[-1].image == stage_steps[0].image:
+            continue
+        if stage_steps[-1].number >= instructions.index(final_start) + 1:
+            continue
+        _remove_untagged(lab, stage_steps[-1].image)
+
+
+def save(lab: Lab, tag: str) -> ImageReport:
+    """`docker save` streamed straight into the layer reader: no temporary file."""
+    return read_image(lab.engine.client.api.get_image(tag))
+
+
+def saved_bytes(lab: Lab, tag: str) -> bytes:
+    """The `docker save` tarball of an image, in memory (for extract_layer, which reads it twice)."""
+    return b"".join(lab.engine.client.api.get_image(tag))
+
+
+def image_size(lab: Lab, tag: str) -> int:
+    """The image's size in bytes as `docker images` reports it."""
+    return int(lab.engine.client.api.inspect_image(tag).get("Size", 0))

