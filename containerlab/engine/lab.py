@@ -421,9 +421,9 @@ def remove_labelled(engine: Engine, *, lesson: str | None = None, owner: str | N
     if images:
         for image in client.images.list(filters=filters):
             try:
-                # noprune: the unlabelled parent layers are the build cache other owners may be building
-                # on right now; pruning them under a running build makes it fail ("failed to get digest").
-                client.images.remove(image.id, force=True, noprune=True)
+                # Parents go too (they carry the lesson's labels from the LABEL steps); Docker keeps any
+                # parent another image or a running build still uses.
+                client.images.remove(image.id, force=True)
                 removed_images += 1
             except (NotFound, APIError):
                 pass

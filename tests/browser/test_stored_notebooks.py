@@ -5,7 +5,7 @@ from conftest import screenshot
 
 def open_notebook(page, jupyterlab, name):
     base, token = jupyterlab
-    page.goto(f"{base}/lab/tree/{name}?token={token}", wait_until="domcontentloaded")
+    page.goto(f"{base}/lab/tree/{name}?reset&token={token}", wait_until="domcontentloaded")  # reset: no tabs restored from earlier tests
     page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=60_000)
     page.wait_for_selector(".jp-OutputArea-output img[src^='data:image/svg+xml']", timeout=60_000)
 

@@ -8,7 +8,7 @@ from conftest import screenshot
 
 def run_all(page, jupyterlab, name):
     base, token = jupyterlab
-    page.goto(f"{base}/lab/tree/{name}?token={token}", wait_until="domcontentloaded")
+    page.goto(f"{base}/lab/tree/{name}?reset&token={token}", wait_until="domcontentloaded")  # reset: no tabs restored from earlier tests
     page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=60_000)
     page.wait_for_function("() => window.jupyterapp && window.jupyterapp.shell.currentWidget"
                            " && window.jupyterapp.shell.currentWidget.sessionContext"
@@ -16,7 +16,7 @@ def run_all(page, jupyterlab, name):
     page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
     page.wait_for_function(
         "() => [...document.querySelectorAll('.jp-Cell:last-child .jp-OutputArea-output')]"
-        ".some(e => e.innerText.includes('Removed'))", timeout=180_000)
+        ".some(e => e.innerText.includes('Removed'))", timeout=400_000)
 
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="the namespace explorer compares with the host's namespaces as root")
@@ -33,7 +33,7 @@ def test_namespace_explorer_starts_a_container_and_redraws(page, jupyterlab, eng
     page.wait_for_function(
         "(before) => { const svg = [...document.querySelectorAll('.widget-vbox svg')].pop();"
         " return svg && svg.innerHTML !== before && svg.innerHTML.includes('--pid=host'); }",
-        arg=before, timeout=60_000)
+        arg=before, timeout=180_000)
     assert "Started explore-" in explorer.inner_text()
     screenshot(page, "02-explorer-after")
     explorer.locator("button", has_text="Remove started").click()
