@@ -145,7 +145,7 @@ def build(lab: Lab, tag: str, files: Mapping[str, bytes], *, dockerfile: str = "
         for line in text_chunk.splitlines():
             kind = line_kind(line)
             if kind == "step":
-                step = parse_build_log([line])[0]
+                step = parse_build_log("".join(lines))[-1]  # the whole log: Buildah numbers steps per stage
                 shown_step = step.number
                 if shown_step <= own_steps:
                     progress(f"[{shown_step}/{own_steps}] {step.instruction}")

@@ -21,7 +21,7 @@ from ..errors import ImageMissingError, LabError, NameConflictError, UnsafeReque
 from .connect import Engine, connect
 
 __all__ = ["Lab", "LabContainer", "RunResult", "LABEL_LESSON", "LABEL_OWNER", "DEFAULT_MEMORY",
-           "DEFAULT_PIDS", "default_owner", "label_filters"]
+           "DEFAULT_PIDS", "default_owner", "label_filters", "labelled_images", "remove_labelled"]
 
 LABEL_LESSON = "containerlab.lesson"
 LABEL_OWNER = "containerlab.owner"
@@ -419,7 +419,7 @@ def remove_labelled(engine: Engine, *, lesson: str | None = None, owner: str | N
             pass
     removed_images = 0
     if images:
-        for image in client.images.list(filters=filters):
+        for image in labelled_images(engine, lesson=lesson, owner=owner):
             try:
                 # Parents go too (they carry the lesson's labels from the LABEL steps); Docker keeps any
                 # parent another image or a running build still uses.
@@ -428,6 +428,24 @@ def remove_labelled(engine: Engine, *, lesson: str | None = None, owner: str | N
             except (NotFound, APIError):
                 pass
     return CleanupReport(len(containers), len(networks), len(volumes), removed_images)
+
+
+def _has_labels(labels: Mapping[str, str] | None, wanted: Sequence[str]) -> bool:
+    """True when ``labels`` carry every ``key`` or ``key=value`` of ``wanted``."""
+    labels = labels or {}
+    for item in wanted:
+        key, sep, value = item.partition("=")
+        if key not in labels or (sep and labels[key] != value):
+            return False
+    return True
+
+
+def labelled_images(engine: Engine, *, lesson: str | None = None, owner: str | None = None) -> list[Any]:
+    """The course's images (all, one lesson, one owner). The engine filters on one label and the rest
+    is checked here: Podman 4's Docker API returns no image at all for two label filters."""
+    wanted = label_filters(lesson, owner)
+    found = engine.client.images.list(filters={"label": wanted[-1]})
+    return [image for image in found if _has_labels(image.labels, wanted)]
 
 
 def _image_missing(image: str) -> ImageMissingError:

@@ -4,7 +4,8 @@ The registry is a host process with a generated config: it listens on 127.0.0.1 
 login, and keeps its storage in ``/tmp/containerlab-registry-<owner>-<port>``, which stopping it
 removes. Each owner gets a port of their own by default (derived from the name, the next free one
 when taken), so learners sharing a machine do not collide. Docker trusts plain-HTTP registries
-on 127.0.0.0/8 out of the box, so `docker push 127.0.0.1:PORT/...` just works.
+on 127.0.0.0/8 out of the box, so `docker push 127.0.0.1:PORT/...` just works; on Podman, `push` and
+`pull` pass ``tlsVerify=false`` for those addresses only, to the same effect.
 
 In a notebook: ``with Registry(lesson="06-registries") as registry: ...`` or ``start()`` / ``stop()``.
 From a shell: ``python -m containerlab registry start | status | stop``.
@@ -16,6 +17,7 @@ import atexit
 import errno
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -25,14 +27,14 @@ import time
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 from ..errors import HostToolMissingError, LabError
 from ..images.reference import parse_reference
-from ..images.registry_client import RegistryClient, RegistryError
+from ..images.registry_client import RegistryClient, RegistryError, is_loopback_host
 from .lab import _slug, default_owner
 
-__all__ = ["Registry", "RegistryState", "PortInUseError", "find_registry_binary", "running_registries",
+__all__ = ["Registry", "RegistryState", "PortInUseError", "find_registry_binary", "running_registries", "tag",
            "stop_registries", "push", "pull", "TransferReport", "LOOPBACK", "PORT_RANGE"]
 
 LOOPBACK = "127.0.0.1"
@@ -373,8 +375,8 @@ class TransferReport:
         return f"{self.direction} {len(self.layers)} layers: {summary}"
 
 
-_FINAL = {"push": ("Pushed", "Layer already exists", "Mounted from"),
-          "pull": ("Pull complete", "Already exists")}
+_FINAL = {"push": ("Pushed", "Layer already exists", "Mounted from", "Copied", "Already exists"),
+          "pull": ("Pull complete", "Already exists", "Copied")}
 
 
 def _bar(done: int, total: int, width: int = 20) -> str:
@@ -414,11 +416,74 @@ def _split(reference: str) -> tuple[str, str]:
     return parsed.familiar_name, parsed.digest or parsed.tag or "latest"
 
 
+def tag(engine: Any, image: str, reference: str) -> None:
+    """`docker tag image reference`. The reference is split into repository and tag first: Docker takes
+    ``repo:tag`` whole, Podman's Docker API refuses it ("invalid reference format")."""
+    repository, name_tag = _split(reference)
+    if name_tag.startswith("sha256:"):
+        raise LabError(f"{reference} names a digest, and an image can only be tagged with a tag.",
+                       "Drop the @sha256:... part, or give a tag (repository:tag).")
+    engine.client.api.tag(image, repository, tag=name_tag)
+
+
+_PODMAN_BLOB = re.compile(r"^Copying blob (?:sha256:)?([0-9a-f]{12,64})\b(.*)$")
+
+
+def _podman_events(engine: Any, path: str, params: dict[str, str]) -> Iterator[dict[str, Any]]:
+    """Call one of Podman's own (libpod) transfer endpoints and turn the lines it streams
+    ("Copying blob sha256:...", "... skipped: already exists") into the Docker-style events `_transfer` reads."""
+    api = engine.client.api
+    response = api.post(f"{api.base_url}/v4.0.0/libpod{path}", params={**params, "quiet": "false"}, stream=True,
+                        timeout=None)
+    if response.status_code >= 400:
+        try:
+            message = response.json().get("message") or response.text
+        except ValueError:
+            message = response.text
+        yield {"error": message}
+        return
+    for raw in response.iter_lines():
+        if not raw.strip():
+            continue
+        event = json.loads(raw)
+        if event.get("error"):
+            yield {"error": event["error"]}
+            continue
+        for line in str(event.get("stream") or "").splitlines():
+            found = _PODMAN_BLOB.match(line.strip())
+            if found:
+                skipped = "skipped" in found.group(2)
+                yield {"id": found.group(1)[:12], "status": "Already exists" if skipped else "Copied"}
+
+
+def _registry_digest(reference: str) -> str:
+    """The manifest digest a plain-HTTP registry on this machine reports for ``reference``."""
+    parsed = parse_reference(reference)
+    if parsed.digest:
+        return parsed.digest
+    if not is_loopback_host(parsed.registry.rsplit(":", 1)[0]):
+        return ""
+    return RegistryClient(parsed.registry, timeout=5).manifest_digest(parsed.repository, parsed.tag or "latest")
+
+
+def _tls_verify(reference: str) -> str:
+    """Podman's tlsVerify for a registry: off for 127.0.0.0/8 and localhost, which Docker trusts over plain
+    HTTP out of the box (Podman would need a registries.conf entry per port); on everywhere else."""
+    host = parse_reference(reference).registry.rsplit(":", 1)[0]
+    return "false" if is_loopback_host(host) else "true"
+
+
 def push(engine: Any, reference: str, progress: Callable[[str], None] | None = print) -> TransferReport:
     """`docker push reference`, with a layer-count progress bar; the manifest digest the registry gave.
 
-    The engine announces every layer before it uploads any, so the bar's total is right from the start.
-    """
+    Docker announces every layer before it uploads any, so the bar's total is right from the start.
+    On Podman the course uses Podman's own push endpoint (its Docker-compatible one names no layers)
+    and asks the registry for the digest."""
+    if getattr(engine, "is_podman", False):
+        events = _podman_events(engine, f"/images/{reference}/push",
+                                {"destination": reference, "tlsVerify": _tls_verify(reference)})
+        report = _transfer(events, reference, "push", progress)
+        return TransferReport(reference, "push", report.layers, _registry_digest(reference))
     repository, tag = _split(reference)
     stream = engine.client.api.push(repository, tag=tag, stream=True, decode=True)
     return _transfer(stream, reference, "push", progress)
@@ -430,6 +495,10 @@ def pull(engine: Any, reference: str, progress: Callable[[str], None] | None = p
 
     A pull learns of layers as it goes; pass ``layers`` (the manifest's count) for a steady total.
     """
+    if getattr(engine, "is_podman", False):
+        events = _podman_events(engine, "/images/pull", {"reference": reference, "tlsVerify": _tls_verify(reference)})
+        report = _transfer(events, reference, "pull", progress, layers)
+        return TransferReport(reference, "pull", report.layers, _registry_digest(reference))
     repository, tag = _split(reference)
     stream = engine.client.api.pull(repository, tag=tag, stream=True, decode=True)
     return _transfer(stream, reference, "pull", progress, layers)

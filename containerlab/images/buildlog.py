@@ -23,9 +23,10 @@ from ..dockerfile import Dockerfile, Instruction
 __all__ = ["BuildStep", "CacheDecision", "line_kind", "plain", "parse_build_log", "explain_cache", "predict_rebuild"]
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
+_STAGE = re.compile(r"^\[(\d+)/(\d+)\] ")  # Buildah's "[stage/stages] " in front of a multi-stage build's lines
 _STEP = re.compile(r"^(?:Step|STEP) (\d+)/(\d+)\s*:\s*(.*)$")
 _CACHED = re.compile(r"^\s*-{2,3}> Using cache\b")
-_IMAGE = re.compile(r"^\s*-{2,3}> ([0-9a-f]{12,64})\s*$")
+_IMAGE = re.compile(r"^\s*-{2,3}> ([0-9a-f]{10,64})\s*$")
 _NOISE = re.compile(r"^\s*(-{2,3}> Running in [0-9a-f]+|Removing intermediate container [0-9a-f]+|"
                     r"Successfully built [0-9a-f]+|Successfully tagged \S+|COMMIT\b.*|[0-9a-f]{64})\s*$")
 
@@ -35,10 +36,16 @@ def plain(line: str) -> str:
     return _ANSI.sub("", line)
 
 
+def _unstaged(line: str) -> tuple[int | None, str]:
+    """(stage number or None, the line without Buildah's ``[stage/stages]`` prefix)."""
+    found = _STAGE.match(line.strip())
+    return (int(found.group(1)), line.strip()[found.end():]) if found else (None, line)
+
+
 def line_kind(line: str) -> str:
     """What a build log line is: 'step', 'cached', 'image', 'noise' (IDs, intermediate containers), 'blank'
     or 'output' (what the step's command printed)."""
-    line = _ANSI.sub("", line)
+    line = _unstaged(_ANSI.sub("", line))[1]
     if not line.strip():
         return "blank"
     if _STEP.match(line.strip()):
@@ -97,11 +104,15 @@ class _Open:
 
 
 def parse_build_log(lines: Iterable[str]) -> list[BuildStep]:
-    """The steps of a classic-builder or Podman build log (a list of lines or one text)."""
+    """The steps of a classic-builder or Podman build log (a list of lines or one text).
+
+    Steps are numbered over the whole Dockerfile as the classic builder does: Buildah numbers them
+    per stage (``[2/2] STEP 1/4: FROM ...``), so its numbers are shifted by the earlier stages' steps."""
     if isinstance(lines, str):
         lines = lines.splitlines()
     steps: list[BuildStep] = []
     current: _Open | None = None
+    stage, offset, stage_total = None, 0, 0
 
     def close() -> None:
         if current is not None:
@@ -110,10 +121,16 @@ def parse_build_log(lines: Iterable[str]) -> list[BuildStep]:
 
     for raw in lines:
         for line in _ANSI.sub("", str(raw)).splitlines():
+            line_stage, line = _unstaged(line)
             match = _STEP.match(line.strip())
             if match:
                 close()
-                current = _Open(int(match.group(1)), int(match.group(2)), match.group(3).strip())
+                number, total = int(match.group(1)), int(match.group(2))
+                if line_stage is not None and line_stage != stage:
+                    offset += stage_total if stage is not None else 0
+                    stage = line_stage
+                stage_total = total
+                current = _Open(offset + number, offset + total, match.group(3).strip())
                 continue
             kind = line_kind(line)
             if current is None or kind in ("blank", "noise"):

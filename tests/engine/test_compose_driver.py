@@ -15,7 +15,7 @@ import pytest
 from containerlab.compose import load_compose, load_compose_file
 from containerlab.engine import compose as driver
 from containerlab.engine.compose import ComposeApp, compose_events, label_override, project_name_for, quiet
-from containerlab.engine.lab import LABEL_LESSON, LABEL_OWNER, Lab, label_filters
+from containerlab.engine.lab import LABEL_LESSON, LABEL_OWNER, Lab, label_filters, labelled_images
 from containerlab.errors import HostToolMissingError, LabError, NameConflictError, UnsafeRequestError
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -171,7 +171,7 @@ def test_lab_cleanup_removes_a_compose_project_and_its_built_images(lab, tmp_pat
     app = ComposeApp(lab, write_app(context, "services:\n  one:\n    build: ./img\n    command: [sleep, '600']\n"),
                      progress=quiet)
     app.up()
-    images = lab.engine.client.images.list(filters={"label": label_filters(lab.lesson, lab.owner)})
+    images = labelled_images(lab.engine, lesson=lab.lesson, owner=lab.owner)
     assert [tag for image in images for tag in image.tags] == [f"{app.name}-one:latest"]
     report = lab.cleanup()
     assert (report.containers, report.networks, report.images) == (1, 1, 1)

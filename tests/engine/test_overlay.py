@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from containerlab.engine.lab import Lab
+from containerlab.engine.lab import Lab, labelled_images
 from containerlab.engine.overlay import (LAYERS_IMAGE, HandOverlay, build_layers_image, chroot_run, container_overlay,
                                          export_rootfs, mounts_under, remove_workdir,
                                          reset_workdir, safe_extract, workdir_for)
@@ -114,8 +114,7 @@ def test_container_lowerdirs_are_its_image_layers_and_upper_holds_its_writes(lab
     report = lab.cleanup()
     assert merged not in mountinfo_text()
     assert report.images == 1
-    assert not lab.engine.client.images.list(filters={"label": [f"containerlab.lesson={lab.lesson}",
-                                                                  f"containerlab.owner={lab.owner}"]})
+    assert not labelled_images(lab.engine, lesson=lab.lesson, owner=lab.owner)
 
 
 @needs_root

@@ -152,14 +152,14 @@ def course_workdirs(owner: str) -> list[str]:
 
 def engine_leftovers(engine: Any, owner: str, lesson: str | None = None) -> list[str]:
     """Labelled containers, networks, volumes and images of this owner (and lesson, if given)."""
-    from containerlab.engine.lab import label_filters
+    from containerlab.engine.lab import label_filters, labelled_images
 
     filters = {"label": label_filters(lesson, owner)}
     client = engine.client
     found = [f"container {c.name}" for c in client.containers.list(all=True, filters=filters)]
     found += [f"network {n.name}" for n in client.networks.list(filters=filters)]
     found += [f"volume {v.name}" for v in client.volumes.list(filters=filters)]
-    found += [f"image {i.tags or i.short_id}" for i in client.images.list(filters=filters)]
+    found += [f"image {i.tags or i.short_id}" for i in labelled_images(engine, lesson=lesson, owner=owner)]
     return found
 
 

@@ -6,7 +6,8 @@ from containerlab.dockerfile import parse_dockerfile
 from containerlab.images.buildlog import explain_cache, line_kind, parse_build_log, predict_rebuild
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "buildlog"
-DOCKERFILE = parse_dockerfile((Path(__file__).resolve().parents[2] / "notebooks/apps/image-demo/Dockerfile").read_text())
+DOCKERFILE_DIR = Path(__file__).resolve().parents[2] / "notebooks/apps/image-demo"
+DOCKERFILE = parse_dockerfile((DOCKERFILE_DIR / "Dockerfile").read_text())
 
 
 def test_classic_first_build():
@@ -46,10 +47,28 @@ def test_podman_logs():
     assert "no earlier build" in decisions[2].reason
 
 
+def test_buildah_multi_stage_log_is_numbered_over_the_whole_dockerfile():
+    """Recorded from Podman 4.3 (Buildah 1.28): steps numbered per stage behind a '[stage/stages]' prefix."""
+    multistage = parse_dockerfile((DOCKERFILE_DIR / "Dockerfile.multistage").read_text())
+    steps = parse_build_log((FIXTURES / "podman-multistage.log").read_text())
+    assert [(s.number, s.keyword, s.cached) for s in steps] == [
+        (1, "FROM", False), (2, "COPY", True), (3, "RUN", True), (4, "FROM", False), (5, "COPY", True),
+        (6, "CMD", True), (7, "LABEL", False), (8, "LABEL", False)]
+    assert steps[2].image == "760ab436618"  # the short ID after "Using cache <full ID>"
+    assert steps[6].image == "4d0754e3f71" and steps[7].output == ()  # COMMIT and 'Successfully' lines are noise
+    decisions = explain_cache(multistage, steps)
+    assert [(d.line, d.status) for d in decisions] == [
+        (3, "base"), (4, "cached"), (5, "cached"), (8, "base"), (9, "cached"), (10, "cached"),
+        (None, "rebuilt"), (None, "rebuilt")]
+
+
 def test_line_kinds():
     assert line_kind("Step 2/4 : COPY . /app") == "step"
     assert line_kind(" ---> Using cache") == "cached"
     assert line_kind(" ---> 0c82b025e3f9") == "image"
+    assert line_kind("--> 0b6bf9aa479") == "image"  # Buildah shows 11 digits
+    assert line_kind("[2/2] STEP 1/4: FROM containerlab/busybox") == "step"
+    assert line_kind("[2/2] COMMIT docker.io/library/demo:1") == "noise"
     assert line_kind("Removing intermediate container 4674974c2e05") == "noise"
     assert line_kind("\x1b[91mhello\x1b[0m") == "output"
     assert line_kind("   ") == "blank"

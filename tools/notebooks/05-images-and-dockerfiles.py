@@ -120,7 +120,8 @@ if lab.ready_for("engine", task="running the image"):
 #
 # `docker save` writes an image as a tarball; here its stream goes straight into the layer reader (no temporary
 # file). The image's history says which instruction made each layer, and `map_to_history` ties them back to the
-# Dockerfile's lines.
+# Dockerfile's lines. (Only the paths under `/app` are counted: on Podman, Buildah's `RUN` layer also keeps the empty
+# `/etc/hosts` it created to mount the build's own hosts file over; the explorer below shows every path.)
 
 # %%
 if lab.ready_for("engine", task="reading the saved image"):
@@ -130,8 +131,9 @@ if lab.ready_for("engine", task="reading the saved image"):
     print(f"layers: {len(image_v1.layers)} = {base_layers} from containerlab/debian + {len(own)} from the Dockerfile")
     for match in own:
         layer = image_v1.layers[match.layer_index]
-        folders = sorted({"/".join(change.path.split("/")[:2]) for change in layer.added})
-        print(f"line {match.instruction.line} {match.instruction.text:36} -> +{len(layer.added)} paths in "
+        in_app = [change.path for change in layer.added if change.path.split("/")[0] == "app"]
+        folders = sorted({"/".join(path.split("/")[:2]) for path in in_app})
+        print(f"line {match.instruction.line} {match.instruction.text:36} -> +{len(in_app)} paths in "
               f"{', '.join(folders)}")
     print("CMD is in the config:", list(image_v1.config.config.cmd))
 
