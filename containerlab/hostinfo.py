@@ -9,7 +9,11 @@ import re
 import struct
 from pathlib import Path
 
-__all__ = ["parse_os_release", "parse_apt_sources", "is_static_elf", "distro_codename", "apt_mirror"]
+__all__ = ["parse_os_release", "parse_apt_sources", "is_static_elf", "distro_codename", "apt_mirror",
+           "PODMAN_BRIDGE_RULE", "podman_bridges_blocked"]
+
+# The rule `./lab` adds so that containers on one Podman network reach each other where Docker runs too.
+PODMAN_BRIDGE_RULE = "-A DOCKER-USER -i podman+ -m physdev --physdev-is-bridged -j ACCEPT"
 
 DEFAULT_CODENAME = "bookworm"
 
@@ -92,3 +96,16 @@ def apt_mirror(etc: str = "/etc") -> str | None:
             if codename in suites:
                 return uri
     return None
+
+
+def podman_bridges_blocked(iptables_rules: str, bridge_nf_call_iptables: str) -> bool:
+    """True when traffic between two containers on one Podman bridge would be dropped: bridged frames go
+    through iptables (br_netfilter's bridge-nf-call-iptables is 1), the FORWARD policy is DROP (Docker sets
+    it), and nothing in DOCKER-USER lets Podman's bridges through. ``iptables_rules``: `iptables -S` output."""
+    if bridge_nf_call_iptables.strip() != "1":
+        return False
+    lines = [" ".join(line.split()) for line in iptables_rules.splitlines()]
+    if "-P FORWARD DROP" not in lines:
+        return False
+    wanted = set(PODMAN_BRIDGE_RULE.split()[2:])
+    return not any(line.startswith("-A DOCKER-USER ") and wanted <= set(line.split()[2:]) for line in lines)

@@ -34,6 +34,7 @@ from typing import Any
 
 from ..compose import ComposeProject, load_compose_file, normalize_project_name
 from ..errors import HostToolMissingError, LabError, NameConflictError
+from .health import HealthTimer, needs_health_timer, wait_healthy
 from .images import Progress, print_progress
 from .lab import Lab, RunResult
 
@@ -49,6 +50,7 @@ _PLUGIN_DIRS = ("~/.docker/cli-plugins", "/usr/local/lib/docker/cli-plugins", "/
 _HEALTH_IN_STATUS = re.compile(r"\((healthy|unhealthy|health: starting|starting)\)")
 _NUMBER_SUFFIX = re.compile(r"[-_](\d+)$")
 _EVENT = re.compile(r"^\s*Container (\S+)\s+(\w+)\s*$", re.MULTILINE)
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 
 def quiet(line: str) -> None:
@@ -349,6 +351,8 @@ class ComposeApp:
         self.name = project_name_for(lab, self.app)
         self.progress = progress
         self.last_output = ""
+        self._events: list[tuple[str, str]] = []
+        self._health_timer: HealthTimer | None = None
         self._tool = tool
         named = [s.name for s in self.project.services.values() if s.container_name]
         if named:
@@ -385,7 +389,10 @@ class ComposeApp:
     def _env(self) -> dict[str, str]:
         env = dict(self.environ)
         engine = self.lab.engine
-        if not self.tool.is_podman:
+        if self.tool.is_podman:
+            # Name containers PROJECT-SERVICE-N as Docker Compose does (podman-compose's own is PROJECT_SERVICE_N).
+            env.setdefault("PODMAN_COMPOSE_DOCKER_COMPOSE_COMPAT", "1")
+        else:
             env["DOCKER_HOST"] = engine.base_url
             env.setdefault("COMPOSE_ANSI", "never")
             env.setdefault("COMPOSE_MENU", "false")
@@ -455,6 +462,9 @@ class ComposeApp:
         healthy; Compose's output lines go to ``progress`` (default: the app's) as they come.
         On failure everything of the project is taken down again."""
         self.project.require_loopback_ports()
+        if self.tool.is_podman:
+            return self._up_in_order(services, build=build, wait=wait, scale=scale or {}, timeout=timeout,
+                                     progress=progress)
         args = ["up", "-d", "--pull", "never", "--remove-orphans"]
         args += ["--build"] if build else ["--no-build"]
         if wait:
@@ -478,7 +488,96 @@ class ComposeApp:
         finally:
             if not succeeded:
                 self._remove_after_failure()
+        self._events = compose_events(self.last_output, self.name)
         return self.ps()
+
+    def _up_in_order(self, services: Sequence[str], *, build: bool, wait: bool, scale: Mapping[str, int],
+                     timeout: int, progress: Progress | None) -> list[ComposeContainer]:
+        """``up`` for podman-compose, which with Podman 4 ignores ``condition: service_healthy`` and
+        ``--wait``: start one service at a time in dependency order, and before each, wait for what it
+        depends on as the file says (healthy: its health check passes; completed: it exited 0). Where no
+        systemd runs health checks, a HealthTimer runs them while the app is up. What happened is kept
+        in ``events`` in Docker Compose's words (Started, Healthy)."""
+        wanted = self._with_dependencies(services or tuple(self.project.services))
+        order = [name for name in self.project.start_order() if name in wanted]
+        for service, count in scale.items():
+            self.project.service(service)
+        self._events = []
+        outputs: list[str] = []
+        deadline = time.monotonic() + timeout
+        succeeded = False
+        try:
+            for name in order:
+                self._wait_for_dependencies(name, deadline)
+                args = ["up", "-d", "--no-deps", "--pull", "never", "--remove-orphans"]
+                args += ["--build"] if build else ["--no-build"]
+                if name in scale:
+                    args += ["--scale", f"{name}={int(scale[name])}"]
+                outputs.append(self._run([*args, name], stream=True, timeout=timeout + 120,
+                                         progress=progress).output)
+                for container in self.ps():
+                    if container.service == name and container.running:
+                        self._note(container.short_name, "Started")
+            if needs_health_timer(self.lab.engine):
+                self._start_health_timer()
+            if wait:
+                checked = [c for c in self.ps() if c.service in wanted and self._has_healthcheck(c.service)]
+                self._wait_healthy(checked, deadline)
+            succeeded = True
+        finally:
+            self.last_output = "\n".join(outputs)
+            if not succeeded:
+                self._remove_after_failure()
+        return self.ps()
+
+    def _with_dependencies(self, services: Sequence[str]) -> set[str]:
+        found: set[str] = set()
+        pending = list(services)
+        while pending:
+            name = pending.pop()
+            if name not in found:
+                found.add(name)
+                pending.extend(d.service for d in self.project.service(name).depends_on)
+        return found
+
+    def _has_healthcheck(self, service: str) -> bool:
+        return bool(self.project.service(service).has_healthcheck)
+
+    def _note(self, container: str, event: str) -> None:
+        if (container, event) not in self._events:
+            self._events.append((container, event))
+
+    def _wait_healthy(self, containers: Sequence[ComposeContainer], deadline: float) -> None:
+        by_name = {c.name: c.short_name for c in containers}
+        wait_healthy(self.lab.engine, list(by_name), timeout=max(1.0, deadline - time.monotonic()),
+                     on_healthy=lambda name: self._note(by_name[name], "Healthy"))
+
+    def _wait_for_dependencies(self, service: str, deadline: float) -> None:
+        running = self.ps()
+        for dependency in self.project.service(service).depends_on:
+            of_dependency = [c for c in running if c.service == dependency.service]
+            if dependency.condition == "service_healthy":
+                self._wait_healthy(of_dependency, deadline)
+            elif dependency.condition == "service_completed_successfully":
+                for container in of_dependency:
+                    code = self.lab.engine.client.containers.get(container.name).wait(
+                        timeout=max(1.0, deadline - time.monotonic()))["StatusCode"]
+                    if code != 0:
+                        raise LabError(f"{container.short_name} exited with {code}, and {service} needs it to "
+                                       "complete successfully.", f"Read its logs: app.logs({dependency.service!r}).")
+
+    def _start_health_timer(self) -> None:
+        if self._health_timer is None:
+            filters = {"label": [f"com.docker.compose.project={self.name}",
+                                 *[f"{k}={v}" for k, v in self.lab.labels().items()]]}
+            self._health_timer = HealthTimer(self.lab.engine, filters)
+        self._health_timer.start()
+
+    @property
+    def events(self) -> list[tuple[str, str]]:
+        """(container, event) of the last ``up``, first occurrences in order: Docker Compose's own progress
+        lines, or, for podman-compose, what the course's driver did and saw (Started, Healthy)."""
+        return list(self._events)
 
     def _remove_after_failure(self) -> None:
         """Take down whatever a failed ``up`` created, without hiding why it failed."""
@@ -506,7 +605,7 @@ class ComposeApp:
         args = ["logs", "--no-color"]
         if tail is not None:
             args += ["--tail", str(int(tail))]
-        return self._run([*args, *services]).output
+        return _ANSI.sub("", self._run([*args, *services]).output)  # podman-compose colours even with --no-color
 
     def exec(self, service: str, command: str | Sequence[str], *, index: int = 1, user: str | None = None,
              workdir: str | None = None, env: Mapping[str, str] | None = None, timeout: float = 120) -> RunResult:
@@ -531,6 +630,8 @@ class ComposeApp:
 
     def down(self, *, volumes: bool = False, timeout: int = 120) -> ComposeResult:
         """Stop and remove the project's containers and networks; with ``volumes`` also its volumes."""
+        if self._health_timer is not None:
+            self._health_timer.stop()
         args = ["down", "--remove-orphans", "-t", "2"]
         if volumes:
             args.append("-v")

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
 from pathlib import Path
 
 from ..errors import LabError
+from ..hostinfo import PODMAN_BRIDGE_RULE, podman_bridges_blocked
 from ..kernel.cgroups import detect_cgroup_version
 from ..kernel.mountinfo import overlay_supported
 from ..report import Report
@@ -29,6 +31,23 @@ def _read(path: str) -> str:
         return ""
 
 
+def _check_podman_bridges(report: Report, proc: str) -> None:
+    """Rootful Podman beside Docker: Docker's FORWARD DROP also drops traffic inside Podman's internal networks."""
+    iptables = shutil.which("iptables") or ("/usr/sbin/iptables" if os.path.exists("/usr/sbin/iptables") else None)
+    if iptables is None or os.geteuid() != 0:
+        return
+    try:
+        rules = subprocess.run([iptables, "-S"], capture_output=True, text=True, timeout=10).stdout
+    except (OSError, subprocess.TimeoutExpired):
+        return
+    if podman_bridges_blocked(rules, _read(f"{proc}/sys/net/bridge/bridge-nf-call-iptables")):
+        report.add("podman networks", "warn",
+                   "Docker's firewall drops traffic between containers on one internal Podman network (lesson 08)",
+                   f"Run './lab setup', or: sudo iptables {PODMAN_BRIDGE_RULE.replace('-A', '-I', 1)}")
+    else:
+        report.add("podman networks", "ok", "containers on one Podman network can reach each other")
+
+
 def doctor(proc: str = "/proc") -> Report:
     """Check everything the course needs on this machine; never raises for a missing piece."""
     report = Report()
@@ -44,6 +63,8 @@ def doctor(proc: str = "/proc") -> Report:
                    else "rootful: lessons that need root can run")
     else:
         report.add("rootless", "skip", "no engine to ask")
+    if engine is not None and engine.is_podman and not engine.rootless:
+        _check_podman_bridges(report, proc)
 
     version = detect_cgroup_version(_read(f"{proc}/self/mountinfo"))
     report.facts["cgroup_version"] = str(version)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import os
 import tarfile
+import time
 
 import pytest
 
@@ -74,3 +75,88 @@ def test_a_container_others_share_a_namespace_with_is_replaced_and_removed(lab):
     assert again.id != web.id
     assert lab.cleanup().containers >= 1
     assert lab.containers() == []
+
+
+# ---------------------------------------------------------------- Compose, health checks and a registry on Podman
+
+ORDERED_APP = """\
+name: ordered
+services:
+  store:
+    image: containerlab/busybox
+    command: ["sh", "-c", "sleep 2; touch /tmp/ready; exec sleep 600"]
+    healthcheck:
+      test: ["CMD", "test", "-f", "/tmp/ready"]
+      interval: 1s
+      retries: 30
+  web:
+    image: containerlab/busybox
+    command: ["sleep", "600"]
+    networks: [inside]
+    depends_on:
+      store:
+        condition: service_healthy
+  peer:
+    image: containerlab/busybox
+    command: ["sh", "-c", "mkdir -p /www && echo hello > /www/index.html && exec httpd -f -p 8080 -h /www"]
+    networks: [inside]
+networks:
+  inside:
+    internal: true
+"""
+
+
+def _started_at(engine, name: str) -> str:
+    return engine.client.api.inspect_container(name)["State"]["StartedAt"]
+
+
+def test_compose_on_podman_waits_for_health_and_keeps_checking(lab, tmp_path):
+    """podman-compose with Podman 4.3 ignores `service_healthy` and `--wait`, and without systemd nothing runs
+    health checks: the driver starts services in order, runs the checks, and a timer keeps running them."""
+    from containerlab.engine.compose import ComposeApp, quiet
+    from containerlab.engine.health import needs_health_timer
+
+    (tmp_path / "compose.yaml").write_text(ORDERED_APP)
+    app = ComposeApp(lab, tmp_path / "compose.yaml", progress=quiet)
+    assert app.tool.is_podman
+    try:
+        containers = {c.short_name: c for c in app.up(timeout=60)}
+        assert containers["store-1"].health == "healthy" and containers["web-1"].running
+        assert app.events.index(("store-1", "Healthy")) < app.events.index(("web-1", "Started"))
+        store_ready = lab.engine.client.api.inspect_container(containers["store-1"].name)["State"]["Health"]["Log"]
+        assert any(entry["ExitCode"] == 0 for entry in store_ready)
+        assert _started_at(lab.engine, containers["web-1"].name) > _started_at(lab.engine, containers["store-1"].name)
+        # an internal network: the two containers on it reach each other by name (Docker's FORWARD DROP aside)
+        fetched = app.exec("web", "for i in 1 2 3 4 5 6 7 8 9 10; do printf 'GET / HTTP/1.0\\r\\n\\r\\n' "
+                                  "| nc -w 2 peer 8080 && break; sleep 0.5; done")
+        assert fetched.output.splitlines()[-1] == "hello", fetched.output
+        if needs_health_timer(lab.engine):
+            app.exec("store", "rm /tmp/ready")  # the check now fails: only checks that really run can count it
+
+            def failing_streak() -> int:
+                state = lab.engine.client.api.inspect_container(containers["store-1"].name)["State"]
+                return int(state["Health"]["FailingStreak"])
+
+            deadline = time.monotonic() + 15
+            while time.monotonic() < deadline and failing_streak() < 3:
+                time.sleep(0.5)
+            assert failing_streak() >= 3 and app._health_timer.running
+    finally:
+        app.down(volumes=True)
+    assert app.ps() == []
+    assert app._health_timer is None or not app._health_timer.running
+
+
+def test_push_and_pull_on_podman_report_layers_and_the_registry_digest(lab):
+    from containerlab.engine.registry import Registry, pull, push, tag
+
+    with Registry(lesson=lab.lesson, owner=lab.owner) as registry:
+        remote = registry.reference("test/podman", "v1")
+        tag(lab.engine, BUSYBOX_IMAGE, remote)
+        pushed = push(lab.engine, remote, progress=None)
+        layers = lab.engine.client.api.inspect_image(BUSYBOX_IMAGE)["RootFS"]["Layers"]
+        assert len(pushed.layers) == len(layers) and pushed.digest.startswith("sha256:")
+        assert registry.client().manifest_digest("test/podman", "v1") == pushed.digest
+        lab.engine.client.api.remove_image(remote)
+        pulled = pull(lab.engine, f"{registry.reference('test/podman')}@{pushed.digest}", progress=None)
+        assert pulled.digest == pushed.digest and len(pulled.layers) == len(layers)

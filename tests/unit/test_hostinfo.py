@@ -82,3 +82,27 @@ def test_static_elf_has_no_interpreter():
 def test_real_dynamic_binary_is_not_static():
     with open(shutil.which("ls"), "rb") as binary:
         assert not is_static_elf(binary.read(1 << 16))
+
+
+DOCKER_RULES = """-P INPUT ACCEPT
+-P FORWARD DROP
+-P OUTPUT ACCEPT
+-N DOCKER-USER
+-A FORWARD -j DOCKER-USER
+-A DOCKER-USER -j RETURN
+"""
+
+
+def test_podman_bridges_are_blocked_only_by_docker_forward_drop_with_br_netfilter():
+    from containerlab.hostinfo import PODMAN_BRIDGE_RULE, podman_bridges_blocked
+
+    assert podman_bridges_blocked(DOCKER_RULES, "1\n")
+    assert not podman_bridges_blocked(DOCKER_RULES, "0\n")  # bridged frames skip iptables
+    assert not podman_bridges_blocked(DOCKER_RULES, "")  # br_netfilter not loaded
+    assert not podman_bridges_blocked(DOCKER_RULES.replace("FORWARD DROP", "FORWARD ACCEPT"), "1")
+    with_rule = DOCKER_RULES.replace("-A DOCKER-USER -j RETURN", PODMAN_BRIDGE_RULE + "\n-A DOCKER-USER -j RETURN")
+    assert not podman_bridges_blocked(with_rule, "1")
+    # iptables may print the matches in another order
+    reordered = "-A DOCKER-USER -m physdev --physdev-is-bridged -i podman+ -j ACCEPT"
+    assert not podman_bridges_blocked(DOCKER_RULES + reordered + "\n", "1")
+    assert podman_bridges_blocked(DOCKER_RULES + "-A DOCKER-USER -i podman+ -j DROP\n", "1")

@@ -90,13 +90,12 @@ compose_graph(project, title="The notes app, from its compose file")
 
 # %%
 if lab.ready_for("engine", task="running the app with Compose"):
-    from containerlab.engine.compose import ComposeApp, compose_events, quiet
+    from containerlab.engine.compose import ComposeApp, quiet
     from containerlab.widgets.compose import ComposeGraphView
 
     app = ComposeApp(lab, APP_FILE)
     app.down(volumes=True)
     print("project name:", app.name.replace(lab.owner, "<you>"))
-    print("tool:", app.tool.kind)
 
 # %% [markdown]
 # `up -d --build --wait` builds the three images (streaming the build), creates the networks and the volume, starts
@@ -108,7 +107,7 @@ if lab.ready_for("engine", task="running the app with Compose"):
 if lab.ready_for("engine", task="starting the app"):
     started = time.perf_counter()
     containers = app.up()
-    print(f"up took {time.perf_counter() - started:.1f} s")
+    print(f"{app.tool.summary()}: up took {time.perf_counter() - started:.1f} s")
 
 # %%
 if lab.ready_for("engine", task="listing the app's containers"):
@@ -116,15 +115,15 @@ if lab.ready_for("engine", task="listing the app's containers"):
         print(f"{container.short_name:9} {container.state:8} health: {container.health or '(no check)'}")
 
 # %% [markdown]
-# Did Compose really wait? Its own progress lines say what it did and when. For `store` and `web` (the worker's
-# lines interleave differently on every run):
+# Did Compose really wait? Docker Compose's own progress lines say what it did and when (`app.events` reads them).
+# podman-compose with Podman 4 cannot wait for a health check, so on Podman the course's driver starts one service
+# at a time and runs the health checks itself, and `app.events` is its record of the same moments. For `store` and
+# `web` (the worker's lines interleave differently on every run):
 
 # %%
 if lab.ready_for("engine", task="reading what Compose did"):
-    events = [(c, e) for c, e in compose_events(app.last_output, app.name)
-              if c in ("store-1", "web-1") and e in ("Started", "Healthy")]
-    print("\n".join(f"{container:8} {event}" for container, event in events) or
-          "(this Compose tool does not print per-container events)")
+    events = [(c, e) for c, e in app.events if c in ("store-1", "web-1") and e in ("Started", "Healthy")]
+    print("\n".join(f"{container:8} {event}" for container, event in events))
 
 # %% [markdown]
 # ## 4. A private network
@@ -153,14 +152,14 @@ if lab.ready_for("engine", task="talking to the store from the worker"):
     print("PING ->", ask_store("PING"))
     print("store published on the host:", any(c.published for c in app.ps() if c.service == "store"))
     labelled = lab.engine.client.networks.list(filters={"label": [f"{k}={v}" for k, v in lab.labels().items()]})
-    networks = {n.name.rsplit("_", 1)[-1]: n.attrs for n in labelled}
+    networks = {n.name[len(app.name) + 1:]: n.attrs for n in labelled}  # PROJECT_NAME or PROJECT-NAME
     print("networks:", sorted(networks), "| backend is internal:", networks["backend"]["Internal"])
 
 # %% [markdown]
 # ## 5. Logs
 #
-# `compose logs` merges what every container printed, each line prefixed with its container (`SERVICE-N`). The worker
-# reports each job; the store logs every change:
+# `compose logs` merges what every container printed, each line prefixed with its container: `SERVICE-N |` in Docker
+# Compose, `[SERVICE] |` in podman-compose. The worker reports each job; the store logs every change:
 
 # %%
 # NBVAL_IGNORE_OUTPUT
@@ -170,7 +169,7 @@ if lab.ready_for("engine", task="reading the app's logs"):
 # %%
 if lab.ready_for("engine", task="reading the store's first log line"):
     first = app.logs("store").splitlines()[0]
-    print(first)
+    print(first.split("|", 1)[1].strip())  # without the tool's prefix
 
 # %% [markdown]
 # ## 6. Scaling a service
@@ -238,7 +237,9 @@ if lab.ready_for("engine", task="taking the app down with its volumes"):
 #   `podman run` per container, optionally all inside one **pod** (a shared network namespace, as in Kubernetes).
 #   It covers the common subset; newer features may be missing: with Podman 4.3 it ignores
 #   `condition: service_healthy` and `--wait` (and says so), and Podman runs health checks from systemd timers,
-#   so where no systemd runs them they stay "starting".
+#   so where no systemd runs them they stay "starting". The course's driver makes up for both on Podman: it starts
+#   the services one at a time in dependency order, and runs each health check on its interval itself
+#   (`podman healthcheck run`, through Podman's API) while the app is up.
 # - Podman also serves the **Docker API** (`podman system service`), so Docker Compose itself can drive Podman with
 #   `DOCKER_HOST=unix:///run/podman/podman.sock`. Red Hat's own `podman compose` command calls whichever of the two
 #   is installed.
