@@ -59,15 +59,16 @@ def run_healthcheck(engine: Engine, container: str, timeout: float = 60) -> str:
 
 def wait_healthy(engine: Engine, containers: Sequence[str], *, timeout: float = 120,
                  on_healthy: Callable[[str], None] | None = None) -> None:
-    """Run each container's check on its interval until it passes; LabError when one turns unhealthy,
-    stops, or is not healthy after ``timeout`` seconds."""
+    """Run each container's check on its own interval (as the engine would) until it passes; LabError when
+    one turns unhealthy (its retries used up), stops, or is not healthy after ``timeout`` seconds."""
     deadline = time.monotonic() + timeout
-    waiting = list(containers)
-    while waiting:
-        for name in list(waiting):
+    due = {name: 0.0 for name in containers}
+    while due:
+        now = time.monotonic()
+        for name in [name for name, at in due.items() if at <= now]:
             status = run_healthcheck(engine, name)
             if status == "healthy":
-                waiting.remove(name)
+                del due[name]
                 if on_healthy:
                     on_healthy(name)
             elif status == "unhealthy":
@@ -76,13 +77,14 @@ def wait_healthy(engine: Engine, containers: Sequence[str], *, timeout: float = 
             elif status == "":
                 raise LabError(f"{name} stopped (or lost its health check) while others waited for it.",
                                "Read its logs (app.logs(SERVICE)); fix the service, then run the cell again.")
-        if not waiting:
+            else:
+                due[name] = now + (check_interval(engine.client.api.inspect_container(name)) or 30.0)
+        if not due:
             return
         if time.monotonic() > deadline:
-            raise LabError(f"{', '.join(waiting)} did not become healthy within {timeout:g} s.",
+            raise LabError(f"{', '.join(due)} did not become healthy within {timeout:g} s.",
                            "Read the logs (app.logs(SERVICE)): the service may be slow to start or broken.")
-        intervals = [check_interval(engine.client.api.inspect_container(name)) or 1.0 for name in waiting]
-        time.sleep(min(1.0, *intervals))
+        time.sleep(max(0.05, min(min(due.values()) - time.monotonic(), deadline - time.monotonic(), 1.0)))
 
 
 class HealthTimer:
