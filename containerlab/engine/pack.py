@@ -51,6 +51,20 @@ def _wheels(folder: Path, progress: Callable[[str], None]) -> list[Path]:
     return sorted(folder.iterdir())
 
 
+def _workspace_image(engine: Engine, progress: Callable[[str], None]) -> list[str]:
+    """Lesson 09's supervisor image, built here if need be (the host's apt fetches its packages), so that the
+    workshop machines need no Debian mirror either; left out, with a line saying so, where it cannot be built."""
+    from .workspaces import SUPERVISOR_IMAGE, ensure_supervisor_image
+
+    try:
+        ensure_supervisor_image(engine, progress=progress)
+    except LabError as err:
+        progress(f"Not packing {SUPERVISOR_IMAGE} ({err.message}): lesson 09 will build it on each machine, "
+                 "which needs a Debian mirror there.")
+        return []
+    return [SUPERVISOR_IMAGE]
+
+
 def build_pack(engine: Engine, target: Path, *, wheels: bool = True,
                progress: Callable[[str], None] = print) -> PackManifest:
     """Write a pack with the lab images, (optionally) the wheels and the notebooks."""
@@ -62,7 +76,8 @@ def build_pack(engine: Engine, target: Path, *, wheels: bool = True,
         work = Path(workdir)
         members: list[tuple[str, Path]] = []
         (work / "images").mkdir()
-        for name in BASE_IMAGES:
+        images = [*BASE_IMAGES, *_workspace_image(engine, progress)]
+        for name in images:
             archive = work / "images" / (name.replace("/", "_") + ".tar")
             progress(f"Saving {name}")
             _save_image(engine, name, archive)
@@ -72,7 +87,7 @@ def build_pack(engine: Engine, target: Path, *, wheels: bool = True,
         members += [(f"notebooks/{path.name}", path) for path in sorted((PROJECT_ROOT / "notebooks").glob("*.ipynb"))]
         progress(f"Writing {target}")
         python = f"{sys.version_info.major}.{sys.version_info.minor}"
-        return write_pack(target, members, images=list(BASE_IMAGES), course_version=__version__,
+        return write_pack(target, members, images=images, course_version=__version__,
                           python=python, progress=progress)
 
 

@@ -11,7 +11,6 @@ two cores.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 
@@ -58,9 +57,6 @@ def _run_together(path) -> dict[str, list[str]]:
     return problems
 
 
-@pytest.mark.skipif(os.environ.get("CONTAINERLAB_MANY_LEARNERS") != "1",
-                    reason="opt-in (CONTAINERLAB_MANY_LEARNERS=1): lessons 00 and 06 failed with four learners at "
-                           "once in the last CI run and are being investigated (issue 8)")
 @pytest.mark.parametrize("path", lesson_files(), ids=lambda path: path.stem)
 def test_four_learners_run_the_same_notebook_at_once(path, lab_images):
     try:
