@@ -25,6 +25,7 @@ from ..dockerfile import parse_dockerfile
 from ..errors import LabError
 from ..images.buildlog import BuildStep, CacheDecision, explain_cache, line_kind, parse_build_log, plain
 from ..images.tarball import ImageReport, read_image
+from .images import BUILD_LIMITS
 from .lab import Lab
 
 __all__ = ["BuildResult", "context_files", "context_tar", "read_dockerignore", "build", "save", "saved_bytes",
@@ -127,7 +128,7 @@ def build(lab: Lab, tag: str, files: Mapping[str, bytes], *, dockerfile: str = "
     shown_step = 0
     stream = api.build(fileobj=io.BytesIO(context_tar(files, executables)), custom_context=True, tag=tag,
                        dockerfile=dockerfile, labels=lab.labels(), nocache=nocache, rm=True, forcerm=True,
-                       decode=True)
+                       decode=True, container_limits=BUILD_LIMITS)
     for chunk in stream:
         if "error" in chunk:
             _remove_failed(lab, parse_build_log("".join(lines)))

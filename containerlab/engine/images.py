@@ -26,7 +26,7 @@ from .connect import Engine
 from .lab import LABEL_LESSON, LABEL_OWNER
 
 __all__ = ["BASE_IMAGES", "BUSYBOX_IMAGE", "DEBIAN_IMAGE", "ImageStatus", "image_status", "setup_images",
-           "Progress", "print_progress"]
+           "Progress", "print_progress", "BUILD_LIMITS"]
 
 BUSYBOX_IMAGE = "containerlab/busybox"
 DEBIAN_IMAGE = "containerlab/debian"
@@ -34,6 +34,8 @@ BASE_IMAGES = (BUSYBOX_IMAGE, DEBIAN_IMAGE)
 ONLINE_EQUIVALENTS = {BUSYBOX_IMAGE: "docker.io/library/busybox:stable",
                       DEBIAN_IMAGE: "docker.io/library/python:3.11-slim-bookworm"}
 BASE_LABELS = {LABEL_LESSON: "setup", LABEL_OWNER: "course", "containerlab.base": "true"}
+# The containers a build runs its RUN steps in get a memory limit too (the API has no pids limit for them).
+BUILD_LIMITS = {"memory": 1 << 30, "memswap": 1 << 30}
 CACHE_DIR = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "containerlab"
 
 Progress = Callable[[str], None]
@@ -124,7 +126,7 @@ def build_from_context(engine: Engine, tag: str, files: dict[str, bytes], progre
     context = _context_tar(files, set(executables))
     image_id = ""
     for chunk in engine.client.api.build(fileobj=context, custom_context=True, tag=tag, labels=labels,
-                                         rm=True, forcerm=True, decode=True):
+                                         rm=True, forcerm=True, decode=True, container_limits=BUILD_LIMITS):
         if "stream" in chunk and chunk["stream"].strip():
             progress(f"  {chunk['stream'].rstrip()}")
         if "aux" in chunk and "ID" in chunk["aux"]:

@@ -53,3 +53,14 @@ def test_multi_stage_and_failed_builds_leave_no_untagged_images(lab):
     assert "returned a non-zero code: 3" in caught.value.message and "oops" in caught.value.hint
     assert "      oops" in lines
     assert _dangling(lab) <= before
+
+
+def test_run_steps_of_a_build_are_memory_limited(lab):
+    """The builder's RUN containers are not the lab's, but they get a memory limit too."""
+    from containerlab.engine.images import BUILD_LIMITS
+
+    dockerfile = ("FROM containerlab/busybox\nRUN cat /sys/fs/cgroup/memory/memory.limit_in_bytes "
+                  "/sys/fs/cgroup/memory.max 2>/dev/null; true\n")
+    result = build(lab, lesson_tag(lab, "limited"), {"Dockerfile": dockerfile.encode()}, nocache=True, progress=None)
+    shown = [line.strip() for line in result.steps[1].output if line.strip()]
+    assert shown == [str(BUILD_LIMITS["memory"])], result.steps[1].output
