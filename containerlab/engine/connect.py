@@ -166,9 +166,12 @@ def _start_podman_service(socket_path: str, wait: float = 10.0) -> bool:
         return False
     Path(socket_path).parent.parent.mkdir(mode=0o700, parents=True, exist_ok=True)  # a runtime dir is private
     Path(socket_path).parent.mkdir(parents=True, exist_ok=True)
+    # cwd: conmon leaves an empty "oom" marker in the service's working directory when a container is
+    # OOM-killed; in the socket's private runtime directory it litters nobody's project folder.
     with open(Path(socket_path).parent / "containerlab-service.log", "ab") as log:
         subprocess.Popen([podman, "system", "service", "--time=0", f"unix://{socket_path}"],
-                         stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True)
+                         stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True,
+                         cwd=Path(socket_path).parent)
     deadline = time.monotonic() + wait
     while time.monotonic() < deadline:
         if _probe_unix(socket_path) == "up":
