@@ -500,28 +500,31 @@ class ComposeApp:
         in ``events`` in Docker Compose's words (Started, Healthy)."""
         wanted = self._with_dependencies(services or tuple(self.project.services))
         order = [name for name in self.project.start_order() if name in wanted]
-        for service, count in scale.items():
+        for service in scale:
             self.project.service(service)
         self._events = []
         outputs: list[str] = []
         deadline = time.monotonic() + timeout
         succeeded = False
         try:
+            containers = self.ps()  # kept up to date after each service starts: `ps` is a podman-compose run
             for name in order:
-                self._wait_for_dependencies(name, deadline)
+                self._wait_for_dependencies(name, containers, deadline)
                 args = ["up", "-d", "--no-deps", "--pull", "never", "--remove-orphans"]
                 args += ["--build"] if build else ["--no-build"]
                 if name in scale:
                     args += ["--scale", f"{name}={int(scale[name])}"]
                 outputs.append(self._run([*args, name], stream=True, timeout=timeout + 120,
                                          progress=progress).output)
-                for container in self.ps():
+                containers = self.ps()
+                for container in containers:
                     if container.service == name and container.running:
                         self._note(container.short_name, "Started")
             if needs_health_timer(self.lab.engine):
                 self._start_health_timer()
             if wait:
-                checked = [c for c in self.ps() if c.service in wanted and self._has_healthcheck(c.service)]
+                checked = [c for c in containers
+                           if c.service in wanted and self.project.service(c.service).has_healthcheck]
                 self._wait_healthy(checked, deadline)
             succeeded = True
         finally:
@@ -540,9 +543,6 @@ class ComposeApp:
                 pending.extend(d.service for d in self.project.service(name).depends_on)
         return found
 
-    def _has_healthcheck(self, service: str) -> bool:
-        return bool(self.project.service(service).has_healthcheck)
-
     def _note(self, container: str, event: str) -> None:
         if (container, event) not in self._events:
             self._events.append((container, event))
@@ -552,10 +552,9 @@ class ComposeApp:
         wait_healthy(self.lab.engine, list(by_name), timeout=max(1.0, deadline - time.monotonic()),
                      on_healthy=lambda name: self._note(by_name[name], "Healthy"))
 
-    def _wait_for_dependencies(self, service: str, deadline: float) -> None:
-        running = self.ps()
+    def _wait_for_dependencies(self, service: str, containers: Sequence[ComposeContainer], deadline: float) -> None:
         for dependency in self.project.service(service).depends_on:
-            of_dependency = [c for c in running if c.service == dependency.service]
+            of_dependency = [c for c in containers if c.service == dependency.service]
             if dependency.condition == "service_healthy":
                 self._wait_healthy(of_dependency, deadline)
             elif dependency.condition == "service_completed_successfully":

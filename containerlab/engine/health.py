@@ -42,19 +42,30 @@ def check_interval(attrs: Mapping[str, Any]) -> float | None:
     return interval / _NANOSECONDS if interval > 0 else 30.0
 
 
+def _run_check(engine: Engine, container: str, timeout: float) -> Mapping[str, Any] | None:
+    """Run the check once through Podman's API; the container's inspect data afterwards (None when it is
+    gone, stopped or has no check)."""
+    api = engine.client.api
+    response = api.get(f"{api.base_url}/v4.0.0/libpod/containers/{container}/healthcheck", timeout=timeout)
+    if response.status_code != 200:
+        return None
+    try:
+        return api.inspect_container(container)
+    except NotFound:
+        return None
+
+
+def _health_status(attrs: Mapping[str, Any] | None) -> str:
+    """State.Health.Status of inspect data ('' without any)."""
+    health = ((attrs or {}).get("State") or {}).get("Health") or {}
+    return str(health.get("Status") or "")
+
+
 def run_healthcheck(engine: Engine, container: str, timeout: float = 60) -> str:
     """Run a container's health check once through Podman's API; the container's health afterwards
     ('healthy', 'starting', or 'unhealthy' once the retries are used up), or '' when the container is gone,
     stopped or has no check. (The API answers with this one run's verdict; the container's state counts retries.)"""
-    api = engine.client.api
-    response = api.get(f"{api.base_url}/v4.0.0/libpod/containers/{container}/healthcheck", timeout=timeout)
-    if response.status_code != 200:
-        return ""
-    try:
-        health = (api.inspect_container(container).get("State") or {}).get("Health") or {}
-    except NotFound:
-        return ""
-    return str(health.get("Status") or "")
+    return _health_status(_run_check(engine, container, timeout))
 
 
 def wait_healthy(engine: Engine, containers: Sequence[str], *, timeout: float = 120,
@@ -66,7 +77,8 @@ def wait_healthy(engine: Engine, containers: Sequence[str], *, timeout: float = 
     while due:
         now = time.monotonic()
         for name in [name for name, at in due.items() if at <= now]:
-            status = run_healthcheck(engine, name)
+            attrs = _run_check(engine, name, timeout=60)
+            status = _health_status(attrs)
             if status == "healthy":
                 del due[name]
                 if on_healthy:
@@ -78,7 +90,7 @@ def wait_healthy(engine: Engine, containers: Sequence[str], *, timeout: float = 
                 raise LabError(f"{name} stopped (or lost its health check) while others waited for it.",
                                "Read its logs (app.logs(SERVICE)); fix the service, then run the cell again.")
             else:
-                due[name] = now + (check_interval(engine.client.api.inspect_container(name)) or 30.0)
+                due[name] = now + (check_interval(attrs) or 30.0)
         if not due:
             return
         if time.monotonic() > deadline:
@@ -99,6 +111,7 @@ class HealthTimer:
         self.idle_stop = idle_stop
         self.runs = 0
         self._due: dict[str, float] = {}
+        self._intervals: dict[str, float | None] = {}  # a container's check never changes: inspect it once
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -126,14 +139,16 @@ class HealthTimer:
         """Run every check that is due now; how many containers with a check are running."""
         now = time.monotonic()
         found = 0
-        for container in self.engine.client.containers.list(filters=self.filters):
-            interval = check_interval(container.attrs)
+        for container in self.engine.client.containers.list(filters=self.filters, sparse=True):
+            if container.id not in self._intervals:
+                self._intervals[container.id] = check_interval(self.engine.client.api.inspect_container(container.id))
+            interval = self._intervals[container.id]
             if interval is None:
                 continue
             found += 1
             if now >= self._due.get(container.id, 0.0):
                 self._due[container.id] = now + interval
-                run_healthcheck(self.engine, container.id)
+                _run_check(self.engine, container.id, timeout=60)
                 self.runs += 1
         return found
 

@@ -456,12 +456,17 @@ def _podman_events(engine: Any, path: str, params: dict[str, str]) -> Iterator[d
                 yield {"id": found.group(1)[:12], "status": "Already exists" if skipped else "Copied"}
 
 
+def _on_this_machine(reference: str) -> bool:
+    """Whether the reference's registry is on 127.0.0.0/8 or localhost (whatever its port)."""
+    return is_loopback_host(parse_reference(reference).registry.rsplit(":", 1)[0])
+
+
 def _registry_digest(reference: str) -> str:
     """The manifest digest a plain-HTTP registry on this machine reports for ``reference``."""
     parsed = parse_reference(reference)
     if parsed.digest:
         return parsed.digest
-    if not is_loopback_host(parsed.registry.rsplit(":", 1)[0]):
+    if not _on_this_machine(reference):
         return ""
     return RegistryClient(parsed.registry, timeout=5).manifest_digest(parsed.repository, parsed.tag or "latest")
 
@@ -469,8 +474,7 @@ def _registry_digest(reference: str) -> str:
 def _tls_verify(reference: str) -> str:
     """Podman's tlsVerify for a registry: off for 127.0.0.0/8 and localhost, which Docker trusts over plain
     HTTP out of the box (Podman would need a registries.conf entry per port); on everywhere else."""
-    host = parse_reference(reference).registry.rsplit(":", 1)[0]
-    return "false" if is_loopback_host(host) else "true"
+    return "false" if _on_this_machine(reference) else "true"
 
 
 def push(engine: Any, reference: str, progress: Callable[[str], None] | None = print) -> TransferReport:
@@ -484,8 +488,8 @@ def push(engine: Any, reference: str, progress: Callable[[str], None] | None = p
                                 {"destination": reference, "tlsVerify": _tls_verify(reference)})
         report = _transfer(events, reference, "push", progress)
         return TransferReport(reference, "push", report.layers, _registry_digest(reference))
-    repository, tag = _split(reference)
-    stream = engine.client.api.push(repository, tag=tag, stream=True, decode=True)
+    repository, tag_or_digest = _split(reference)
+    stream = engine.client.api.push(repository, tag=tag_or_digest, stream=True, decode=True)
     return _transfer(stream, reference, "push", progress)
 
 
@@ -499,6 +503,6 @@ def pull(engine: Any, reference: str, progress: Callable[[str], None] | None = p
         events = _podman_events(engine, "/images/pull", {"reference": reference, "tlsVerify": _tls_verify(reference)})
         report = _transfer(events, reference, "pull", progress, layers)
         return TransferReport(reference, "pull", report.layers, _registry_digest(reference))
-    repository, tag = _split(reference)
-    stream = engine.client.api.pull(repository, tag=tag, stream=True, decode=True)
+    repository, tag_or_digest = _split(reference)
+    stream = engine.client.api.pull(repository, tag=tag_or_digest, stream=True, decode=True)
     return _transfer(stream, reference, "pull", progress, layers)

@@ -106,3 +106,15 @@ def test_podman_bridges_are_blocked_only_by_docker_forward_drop_with_br_netfilte
     reordered = "-A DOCKER-USER -m physdev --physdev-is-bridged -i podman+ -j ACCEPT"
     assert not podman_bridges_blocked(DOCKER_RULES + reordered + "\n", "1")
     assert podman_bridges_blocked(DOCKER_RULES + "-A DOCKER-USER -i podman+ -j DROP\n", "1")
+
+
+def test_lab_script_adds_exactly_the_rule_doctor_looks_for():
+    """./lab (bash) and doctor (Python) name the same rule; they must not drift apart."""
+    import re
+    from pathlib import Path
+
+    from containerlab.hostinfo import PODMAN_BRIDGE_RULE
+
+    script = (Path(__file__).resolve().parents[2] / "lab").read_text()
+    found = re.search(r"local rule=\(([^)]*)\)", script)
+    assert found and "-A " + found.group(1) == PODMAN_BRIDGE_RULE
