@@ -94,12 +94,12 @@ class LayerExplorer(widgets.VBox):
         layer = self.image.layers[index]
         self.stack_diagram = layer_stack(self.image, selected=index, shared=self.shared)
         self.changes_diagram = layer_changes(layer, max_lines=self.max_lines)
-        self.stack_view.value = self.stack_diagram.svg
-        self.changes_view.value = self.changes_diagram.svg
         counts = layer.counts()
         self.caption.value = (f"<span>Layer #{index}: {counts['added']} added, {counts['modified']} modified, "
                               f"{counts['deleted']} deleted — {html.escape(short_instruction(layer.instruction))}"
                               "</span>")
+        self.stack_view.value = self.stack_diagram.svg
+        self.changes_view.value = self.changes_diagram.svg
 
     def diagrams(self) -> list[Diagram]:
         """The drawings shown now: stack, changes, and the comparison when there is one."""

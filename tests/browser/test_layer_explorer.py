@@ -31,10 +31,14 @@ def test_layer_explorer_shows_the_stack_and_redraws_on_a_new_layer(page, jupyter
     copy_layer = next(options.nth(i).inner_text() for i in range(options.count())
                       if "COPY" in options.nth(i).inner_text())
     picker.select_option(label=copy_layer)
+    # The caption, the stack and the change tree are three widgets, each synced by its own message:
+    # wait until the browser has drawn all of them for the new layer.
     page.wait_for_function(
         "(before) => { const boxes = [...document.querySelectorAll('.widget-vbox')].filter("
-        " b => b.querySelector('.widget-dropdown select')); const svgs = boxes[1].querySelectorAll('.widget-html svg');"
-        " return svgs[1] && svgs[1].innerHTML !== before && svgs[1].innerHTML.includes('app.py'); }",
+        " b => b.querySelector('.widget-dropdown select')); const parts = boxes[1].querySelectorAll('.widget-html');"
+        " const svgs = boxes[1].querySelectorAll('.widget-html svg');"
+        " return parts[0] && parts[0].innerText.includes('COPY') && svgs[1] && svgs[1].innerHTML !== before"
+        " && svgs[1].innerHTML.includes('app.py'); }",
         arg=before, timeout=30_000)
     assert "COPY" in explorer.locator(".widget-html").first.inner_text()
     keep(page, explorer, "05-explorer-copy-layer")

@@ -68,6 +68,22 @@ def run_problems(notebook: Any) -> list[str]:
     return problems
 
 
+def private_kernel_config(directory: str) -> Any:
+    """nbclient config whose kernel talks over UNIX sockets in ``directory``, not TCP ports.
+
+    jupyter_client picks a kernel's five TCP ports by binding port 0 and closing the socket, so
+    kernels started at the same moment by separate processes can be handed the same port and one
+    dies before it answers ("Kernel died before replying to kernel_info"). Sockets under a
+    directory of the caller's own cannot collide.
+    """
+    from traitlets.config import Config
+
+    config = Config()
+    config.KernelManager.transport = "ipc"
+    config.KernelManager.ip = os.path.join(directory, "kernel")
+    return config
+
+
 def owner_env(owner: str) -> dict[str, str]:
     """This process's environment with the run's owner (the kernel inherits it)."""
     return {**os.environ, "CONTAINERLAB_OWNER": owner}

@@ -22,21 +22,22 @@ pytestmark = pytest.mark.slow
 
 LEARNERS = [f"learner{number}" for number in range(1, 5)]
 RUNNER = r"""
-import json, sys
+import json, sys, tempfile
 from pathlib import Path
 import nbformat
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 sys.path.insert(0, sys.argv[2])
-from course_runs import run_problems
+from course_runs import private_kernel_config, run_problems
 path = Path(sys.argv[1])
 notebook = nbformat.read(path, as_version=4)
-try:
-    NotebookClient(notebook, timeout=600, kernel_name="python3",
-                   resources={"metadata": {"path": str(path.parent)}}).execute()
-    print(json.dumps({"problems": run_problems(notebook)}))
-except CellExecutionError as err:
-    print(json.dumps({"problems": [str(err)[-2000:]]}))
+with tempfile.TemporaryDirectory(prefix="kernel-") as sockets:
+    try:
+        NotebookClient(notebook, timeout=600, kernel_name="python3", config=private_kernel_config(sockets),
+                       resources={"metadata": {"path": str(path.parent)}}).execute()
+        print(json.dumps({"problems": run_problems(notebook)}))
+    except CellExecutionError as err:
+        print(json.dumps({"problems": [str(err)[-2000:]]}))
 """
 
 
@@ -51,7 +52,8 @@ def _run_together(path) -> dict[str, list[str]]:
         stdout, stderr = run.communicate(timeout=900)
         lines = stdout.strip().splitlines()
         if run.returncode != 0 or not lines:
-            problems[owner] = [f"the runner failed ({run.returncode}): {stderr[-2000:]}"]
+            shown = stderr if len(stderr) <= 3000 else f"{stderr[:1000]}\n[…]\n{stderr[-2000:]}"
+            problems[owner] = [f"the runner failed ({run.returncode}): {shown}"]
             continue
         problems[owner] = json.loads(lines[-1])["problems"]
     return problems
@@ -77,3 +79,24 @@ def test_learners_get_distinct_names_and_work_dirs():
     labs = [Lab("04-rootfs-and-overlays", owner=owner) for owner in LEARNERS]
     assert len({lab.name_for("layered") for lab in labs}) == len(LEARNERS)
     assert len({workdir_for(lab) for lab in labs}) == len(LEARNERS)
+
+
+def test_kernels_started_together_talk_over_their_own_sockets(tmp_path):
+    """Six kernels started at the same moment, as the learners' runners do: each answers on ipc sockets of its own."""
+    import nbformat
+
+    probe = tmp_path / "probe.ipynb"
+    nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(
+        "from ipykernel.connect import get_connection_info; print(get_connection_info())")]), probe)
+    here = str(NOTEBOOKS.parent / "tests" / "system")
+    script = RUNNER.replace("run_problems(notebook)", "[notebook.cells[0].outputs[0].text]")
+    runs = [subprocess.Popen([sys.executable, "-c", script, str(probe), here], stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True) for _ in range(6)]
+    infos = []
+    for run in runs:
+        stdout, stderr = run.communicate(timeout=120)
+        assert run.returncode == 0, stderr[-2000:]
+        infos.append(json.loads(json.loads(stdout.strip().splitlines()[-1])["problems"][0]))
+    assert {info["transport"] for info in infos} == {"ipc"}
+    assert len({info["ip"] for info in infos}) == 6, "every kernel has a socket directory of its own"
+    assert all("/kernel-" in info["ip"] for info in infos)
