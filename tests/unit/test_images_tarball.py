@@ -637,3 +637,38 @@ def test_extraction_checks_the_digest(tmp_path):
     with pytest.raises(DigestMismatchError):
         extract_layer(_tarball(members), report.layers[0], tmp_path / "root")
     assert extract_layer(image.data, report.layers[0], Path(tmp_path / "ok")).written == ("a",)
+
+
+# -- digests hashed on a second thread ----------------------------------------------------------
+def test_digests_hold_when_the_caller_reuses_its_chunk_buffer(built):
+    """The hash thread reads chunks after the reader moved on: a buffer the caller refills must not change them."""
+    import threading
+
+    def refilled(data: bytes, size: int = 700):
+        buffer = bytearray(size)
+        for start in range(0, len(data), size):
+            piece = data[start:start + size]
+            buffer[:len(piece)] = piece
+            yield memoryview(buffer)[:len(piece)]
+            buffer[:] = bytes(size)  # the caller reuses the buffer at once
+
+    threads = threading.active_count()
+    expected = read_image(built.data)
+    got = read_image(refilled(built.data))
+    assert [layer.digest for layer in got.layers] == [layer.digest for layer in expected.layers]
+    assert got.diff_ids == tuple(built.diff_ids)
+    assert threading.active_count() == threads, "the hash thread ends with the read"
+
+
+def test_a_read_that_fails_half_way_stops_its_hash_thread(built):
+    import threading
+
+    threads = threading.active_count()
+    with pytest.raises(LabError):
+        read_image(built.data[: len(built.data) // 2])
+    damaged = bytearray(built.data)
+    layer = next(i for i in range(len(damaged) - 4) if damaged[i:i + 4] == b"x" * 4)  # inside a file of the uncompressed layer
+    damaged[layer] ^= 1
+    with pytest.raises(DigestMismatchError):
+        read_image(bytes(damaged))
+    assert threading.active_count() == threads
