@@ -122,6 +122,7 @@ def build(lab: Lab, tag: str, files: Mapping[str, bytes], *, dockerfile: str = "
     parsed = parse_dockerfile(text)
     own_steps = len(parsed.instructions)
     api = lab.engine.client.api
+    previous = _image_id(lab, tag)
     lines: list[str] = []
     image_id = ""
     started = time.perf_counter()
@@ -159,6 +160,8 @@ def build(lab: Lab, tag: str, files: Mapping[str, bytes], *, dockerfile: str = "
     if not image_id:
         image_id = api.inspect_image(tag)["Id"]
     _remove_earlier_stages(lab, parsed, steps)
+    if previous and previous.removeprefix("sha256:") != image_id.removeprefix("sha256:"):
+        _remove_replaced(lab, previous)
     return BuildResult(tag, image_id, tuple(steps), tuple(decisions), time.perf_counter() - started)
 
 
@@ -174,6 +177,30 @@ def _remove_untagged(lab: Lab, image: str) -> None:
     except APIError as err:
         if err.status_code != 409:
             raise
+
+
+def _image_id(lab: Lab, tag: str) -> str:
+    """The ID the tag names now, or '' when there is no such image."""
+    try:
+        return lab.engine.client.api.inspect_image(tag)["Id"]
+    except (ImageNotFound, NotFound):
+        return ""
+
+
+def _remove_replaced(lab: Lab, image: str) -> None:
+    """Remove the image a rebuild took the tag from: this lab's, and now a nameless <none> image.
+
+    Re-running a build cell then leaves one image per tag, as re-running a run cell leaves one
+    container per name. (Buildah may serve an unchanged rebuild from an older cached chain of
+    images, so the tag moves on Podman even when nothing changed.) An image still used by a
+    container, or tagged again, stays.
+    """
+    try:
+        labels = lab.engine.client.api.inspect_image(image).get("Config", {}).get("Labels") or {}
+        if all(labels.get(key) == value for key, value in lab.labels().items()):
+            _remove_untagged(lab, image)
+    except (ImageNotFound, NotFound, APIError):
+        pass
 
 
 def _remove_failed(lab: Lab, steps: list[BuildStep]) -> None:
