@@ -17,11 +17,14 @@ def keep(page, explorer, name: str) -> None:
 def test_layer_explorer_shows_the_stack_and_redraws_on_a_new_layer(page, jupyterlab, engine):
     run_all(page, jupyterlab, NOTEBOOK)
     explorers = page.locator(".widget-vbox").filter(has=page.locator(".widget-dropdown select"))
+    explorers.nth(1).wait_for(state="attached", timeout=60_000)  # widget views render after the outputs arrive
     assert explorers.count() >= 2, "the lesson shows an explorer for the offline image and the built one"
     explorer = explorers.nth(1)
     explorer.scroll_into_view_if_needed()
     stack, changes = explorer.locator(".widget-html svg").nth(0), explorer.locator(".widget-html svg").nth(1)
     picker = explorer.locator(".widget-dropdown select")
+    for part in (stack, changes, picker):
+        part.wait_for(state="visible", timeout=60_000)
     assert stack.is_visible() and changes.is_visible() and picker.is_visible()
     assert "Layers of containerlab/" in stack.inner_html()
     before = changes.inner_html()

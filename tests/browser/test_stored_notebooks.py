@@ -13,6 +13,7 @@ def open_notebook(page, jupyterlab, name):
 def test_diagrams_show_in_the_untrusted_stored_notebook(page, jupyterlab):
     open_notebook(page, jupyterlab, "01-what-is-a-container.ipynb")
     images = page.locator(".jp-OutputArea-output img[src^='data:image/svg+xml']")
+    images.nth(1).wait_for(state="attached", timeout=60_000)  # JupyterLab renders the cells one after another
     assert images.count() >= 2
     first = images.first
     first.scroll_into_view_if_needed()

@@ -23,8 +23,10 @@ def run_all(page, jupyterlab, name):
 def test_namespace_explorer_starts_a_container_and_redraws(page, jupyterlab, engine):
     run_all(page, jupyterlab, "02-namespaces.ipynb")
     explorer = page.locator(".widget-vbox").filter(has=page.locator("button", has_text="Start container")).first
+    explorer.wait_for(state="attached", timeout=60_000)  # widget views render after the outputs arrive
     explorer.scroll_into_view_if_needed()
-    assert explorer.locator("svg").first.is_visible()
+    explorer.locator("svg").first.wait_for(state="visible", timeout=60_000)
+    explorer.locator(".widget-checkbox").nth(3).wait_for(state="attached", timeout=60_000)
     assert explorer.locator(".widget-checkbox").count() == 4
     before = explorer.locator("svg").first.inner_html()
     screenshot(page, "02-explorer-before")
