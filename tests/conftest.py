@@ -13,7 +13,6 @@ import os
 import pytest
 
 TEST_OWNER = os.environ.setdefault("CONTAINERLAB_OWNER", "pytest")
-_ENGINE_USED = False  # set once a test asks for the engine: a run of pure unit tests leaves the engine alone
 
 
 def _engine_or_reason():
@@ -29,9 +28,7 @@ def _engine_or_reason():
 @pytest.fixture(scope="session")
 def engine():
     """The connected engine; skip (or fail under CONTAINERLAB_REQUIRE_ENGINE=1) without one."""
-    global _ENGINE_USED
     found, reason = _engine_or_reason()
-    _ENGINE_USED = found is not None
     if found is None:
         if os.environ.get("CONTAINERLAB_REQUIRE_ENGINE") == "1":
             pytest.fail(f"CONTAINERLAB_REQUIRE_ENGINE=1 but no engine: {reason}")
@@ -59,8 +56,8 @@ def pytest_collection_modifyitems(config, items):
 def pytest_sessionfinish(session, exitstatus):
     # Only a run that used the engine cleans it: a quick unit-test run beside a long one (same owner) must not
     # remove the long run's containers and images halfway through. Notebooks use it from their kernels.
-    notebooks = any(str(getattr(item, "path", "")).endswith(".ipynb") for item in getattr(session, "items", ()))
-    if not (_ENGINE_USED or notebooks):
+    items = getattr(session, "items", ())
+    if not any(item.get_closest_marker("engine") or str(item.path).endswith(".ipynb") for item in items):
         return
     found, _ = _engine_or_reason()
     if found is not None:

@@ -14,7 +14,7 @@ import io
 import os
 import tarfile
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,7 +26,7 @@ from ..errors import LabError
 from ..images.buildlog import BuildStep, CacheDecision, explain_cache, line_kind, parse_build_log, plain
 from ..images.tarball import ImageReport, read_image
 from .images import BUILD_LIMITS
-from .lab import Lab
+from .lab import Lab, has_labels, label_filters
 
 __all__ = ["BuildResult", "context_files", "context_tar", "read_dockerignore", "build", "save", "saved_bytes",
            "image_size", "lesson_tag", "print_step"]
@@ -165,11 +165,13 @@ def build(lab: Lab, tag: str, files: Mapping[str, bytes], *, dockerfile: str = "
     return BuildResult(tag, image_id, tuple(steps), tuple(decisions), time.perf_counter() - started)
 
 
-def _remove_untagged(lab: Lab, image: str) -> None:
-    """Remove an untagged image this build made (and its untagged parents); leave tagged or used ones."""
+def _remove_untagged(lab: Lab, image: str, *, labelled: Sequence[str] = ()) -> None:
+    """Remove an untagged image this build made (and its untagged parents); leave tagged or used ones,
+    and, with ``labelled`` (label filters), any image that lacks those labels."""
     api = lab.engine.client.api
     try:
-        if api.inspect_image(image).get("RepoTags"):
+        attrs = api.inspect_image(image)
+        if attrs.get("RepoTags") or not has_labels((attrs.get("Config") or {}).get("Labels"), labelled):
             return
         api.remove_image(image)
     except (ImageNotFound, NotFound):
@@ -196,11 +198,9 @@ def _remove_replaced(lab: Lab, image: str) -> None:
     container, or tagged again, stays.
     """
     try:
-        labels = lab.engine.client.api.inspect_image(image).get("Config", {}).get("Labels") or {}
-        if all(labels.get(key) == value for key, value in lab.labels().items()):
-            _remove_untagged(lab, image)
-    except (ImageNotFound, NotFound, APIError):
-        pass
+        _remove_untagged(lab, image, labelled=label_filters(lab.lesson, lab.owner))
+    except APIError:
+        pass  # only tidying: the build itself succeeded
 
 
 def _remove_failed(lab: Lab, steps: list[BuildStep]) -> None:

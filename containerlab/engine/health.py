@@ -42,7 +42,7 @@ def check_interval(attrs: Mapping[str, Any]) -> float | None:
     return interval / _NANOSECONDS if interval > 0 else 30.0
 
 
-def _run_check(engine: Engine, container: str, timeout: float) -> Mapping[str, Any] | None:
+def _run_check(engine: Engine, container: str, timeout: float = 60) -> Mapping[str, Any] | None:
     """Run the check once through Podman's API; the container's inspect data afterwards (None when it is
     gone, stopped or has no check)."""
     api = engine.client.api
@@ -77,7 +77,7 @@ def wait_healthy(engine: Engine, containers: Sequence[str], *, timeout: float = 
     while due:
         now = time.monotonic()
         for name in [name for name, at in due.items() if at <= now]:
-            attrs = _run_check(engine, name, timeout=60)
+            attrs = _run_check(engine, name)
             status = _health_status(attrs)
             if status == "healthy":
                 del due[name]
@@ -148,7 +148,7 @@ class HealthTimer:
             found += 1
             if now >= self._due.get(container.id, 0.0):
                 self._due[container.id] = now + interval
-                _run_check(self.engine, container.id, timeout=60)
+                _run_check(self.engine, container.id)
                 self.runs += 1
         return found
 

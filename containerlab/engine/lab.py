@@ -21,7 +21,7 @@ from ..errors import ImageMissingError, LabError, NameConflictError, UnsafeReque
 from .connect import Engine, connect
 
 __all__ = ["Lab", "LabContainer", "RunResult", "LABEL_LESSON", "LABEL_OWNER", "DEFAULT_MEMORY",
-           "DEFAULT_PIDS", "default_owner", "label_filters", "labelled_images", "remove_labelled"]
+           "DEFAULT_PIDS", "default_owner", "has_labels", "label_filters", "labelled_images", "remove_labelled"]
 
 LABEL_LESSON = "containerlab.lesson"
 LABEL_OWNER = "containerlab.owner"
@@ -430,7 +430,7 @@ def remove_labelled(engine: Engine, *, lesson: str | None = None, owner: str | N
     return CleanupReport(len(containers), len(networks), len(volumes), removed_images)
 
 
-def _has_labels(labels: Mapping[str, str] | None, wanted: Sequence[str]) -> bool:
+def has_labels(labels: Mapping[str, str] | None, wanted: Sequence[str]) -> bool:
     """True when ``labels`` carry every ``key`` or ``key=value`` of ``wanted``."""
     labels = labels or {}
     for item in wanted:
@@ -445,7 +445,7 @@ def labelled_images(engine: Engine, *, lesson: str | None = None, owner: str | N
     is checked here: Podman 4's Docker API returns no image at all for two label filters."""
     wanted = label_filters(lesson, owner)
     found = engine.client.images.list(filters={"label": wanted[-1]})
-    return [image for image in found if _has_labels(image.labels, wanted)]
+    return [image for image in found if has_labels(image.labels, wanted)]
 
 
 def _image_missing(image: str) -> ImageMissingError:
