@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import tarfile
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -26,7 +27,7 @@ from ..errors import LabError
 from ..images.buildlog import BuildStep, CacheDecision, explain_cache, line_kind, parse_build_log, plain
 from ..images.tarball import ImageReport, read_image
 from .images import BUILD_LIMITS
-from .lab import Lab, has_labels, label_filters
+from .lab import Lab, gone_or_in_use, has_labels, label_filters
 
 __all__ = ["BuildResult", "context_files", "context_tar", "read_dockerignore", "build", "save", "saved_bytes",
            "image_size", "lesson_tag", "print_step"]
@@ -123,9 +124,53 @@ def build(lab: Lab, tag: str, files: Mapping[str, bytes], *, dockerfile: str = "
     own_steps = len(parsed.instructions)
     api = lab.engine.client.api
     previous = _image_id(lab, tag)
+    started = time.perf_counter()
+    for attempt in range(1, BUILD_ATTEMPTS + 1):
+        try:
+            lines, image_id = _stream_build(lab, tag, files, dockerfile, nocache, executables, progress, own_steps)
+            break
+        except _CachedParentGone:
+            if attempt == BUILD_ATTEMPTS:
+                raise LabError(f"Building {tag} failed: other builds on this engine kept removing the images it "
+                               "reused from the cache.", "Run the cell again when the other builds are done.") from None
+            if progress is not None:
+                progress("      (an image this build reused was removed by another build meanwhile: building again)")
+    steps = parse_build_log("".join(lines))
+    decisions = explain_cache(parsed, steps, changed=changed, nocache=nocache)
+    if not image_id:
+        image_id = api.inspect_image(tag)["Id"]
+    _remove_earlier_stages(lab, parsed, steps)
+    if previous and previous.removeprefix("sha256:") != image_id.removeprefix("sha256:"):
+        _remove_replaced(lab, previous)
+    return BuildResult(tag, image_id, tuple(steps), tuple(decisions), time.perf_counter() - started)
+
+
+class _CachedParentGone(Exception):
+    """A build step's cached parent image was removed by another build while this one ran."""
+
+
+# The engine's words when a step's parent image vanished mid-build (another learner's build tidied a shared,
+# untagged stage image): Docker's classic builder and Buildah. Such an error names the image by its ID, which
+# tells it apart from a FROM naming an image that is not on this machine.
+_PARENT_GONE = re.compile(r"no such image|unrecognized image id|image not known|layer not known|failed to get layer",
+                          re.IGNORECASE)
+_IMAGE_ID = re.compile(r"\b(sha256:)?[0-9a-f]{12,64}\b")
+
+
+def parent_vanished(error: str) -> bool:
+    """True when a build failed because an image it reused was removed meanwhile (not a broken Dockerfile)."""
+    return bool(_PARENT_GONE.search(error) and _IMAGE_ID.search(error))
+
+
+BUILD_ATTEMPTS = 3
+
+
+def _stream_build(lab: Lab, tag: str, files: Mapping[str, bytes], dockerfile: str, nocache: bool,
+                  executables: frozenset[str], progress: Progress | None, own_steps: int) -> tuple[list[str], str]:
+    """One build through the API, streaming the steps to ``progress``; (log lines, image ID)."""
+    api = lab.engine.client.api
     lines: list[str] = []
     image_id = ""
-    started = time.perf_counter()
     shown_step = 0
     stream = api.build(fileobj=io.BytesIO(context_tar(files, executables)), custom_context=True, tag=tag,
                        dockerfile=dockerfile, labels=lab.labels(), nocache=nocache, rm=True, forcerm=True,
@@ -133,6 +178,8 @@ def build(lab: Lab, tag: str, files: Mapping[str, bytes], *, dockerfile: str = "
     for chunk in stream:
         if "error" in chunk:
             _remove_failed(lab, parse_build_log("".join(lines)))
+            if parent_vanished(chunk["error"]):
+                raise _CachedParentGone(chunk["error"])
             tail = " | ".join(plain(line).strip() for line in lines[-4:] if line_kind(line) == "output")
             raise LabError(f"Building {tag} failed: {chunk['error'].strip()}",
                            f"Read the build log ({tail[-200:]}); fix the Dockerfile or the files it copies.")
@@ -155,14 +202,7 @@ def build(lab: Lab, tag: str, files: Mapping[str, bytes], *, dockerfile: str = "
                 progress("      (from the cache)")
             elif 0 < shown_step <= own_steps and kind == "output":
                 progress(f"      {plain(line).rstrip()}")
-    steps = parse_build_log("".join(lines))
-    decisions = explain_cache(parsed, steps, changed=changed, nocache=nocache)
-    if not image_id:
-        image_id = api.inspect_image(tag)["Id"]
-    _remove_earlier_stages(lab, parsed, steps)
-    if previous and previous.removeprefix("sha256:") != image_id.removeprefix("sha256:"):
-        _remove_replaced(lab, previous)
-    return BuildResult(tag, image_id, tuple(steps), tuple(decisions), time.perf_counter() - started)
+    return lines, image_id
 
 
 def _remove_untagged(lab: Lab, image: str, *, labelled: Sequence[str] = ()) -> None:
@@ -177,7 +217,7 @@ def _remove_untagged(lab: Lab, image: str, *, labelled: Sequence[str] = ()) -> N
     except (ImageNotFound, NotFound):
         pass
     except APIError as err:
-        if err.status_code != 409:
+        if not gone_or_in_use(err):
             raise
 
 

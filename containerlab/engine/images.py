@@ -7,6 +7,8 @@ Nothing is pulled unless `online=True` is asked for.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import io
 import os
 import shutil
@@ -16,6 +18,7 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from collections.abc import Iterator
 from typing import Callable
 
 from docker.errors import APIError, ImageNotFound
@@ -26,7 +29,7 @@ from .connect import Engine
 from .lab import LABEL_LESSON, LABEL_OWNER
 
 __all__ = ["BASE_IMAGES", "BUSYBOX_IMAGE", "DEBIAN_IMAGE", "ImageStatus", "image_status", "setup_images",
-           "Progress", "print_progress", "BUILD_LIMITS"]
+           "Progress", "print_progress", "BUILD_LIMITS", "machine_lock"]
 
 BUSYBOX_IMAGE = "containerlab/busybox"
 DEBIAN_IMAGE = "containerlab/debian"
@@ -51,6 +54,29 @@ CMD ["sh"]
 """
 PASSWD = "root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/home:/bin/false\n"
 GROUP = "root:x:0:\nnogroup:x:65534:\n"
+
+
+@contextlib.contextmanager
+def machine_lock(name: str) -> Iterator[None]:
+    """Hold a lock shared by every user of this machine while one of them builds a shared image.
+
+    Learners on one engine may ask for the same missing image at the same moment (lesson 09's workspace image,
+    the lab images); one builds it and the others find it present. The lock file is world-writable in the temp
+    dir; where it cannot be opened (another user's file on a hardened /tmp), the build goes on without it.
+    """
+    path = Path(tempfile.gettempdir()) / f"containerlab-{name}.lock"
+    try:
+        descriptor = os.open(path, os.O_RDWR | os.O_CREAT, 0o666)
+    except OSError:
+        yield
+        return
+    try:
+        with contextlib.suppress(OSError):
+            os.fchmod(descriptor, 0o666)
+        fcntl.flock(descriptor, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(descriptor)
 
 
 def print_progress(line: str) -> None:
@@ -168,7 +194,7 @@ def debian_rootfs_tar(progress: Progress = print_progress, force: bool = False) 
         _stream(command, progress)
         shutil.rmtree(root / "var/cache/apt/archives", ignore_errors=True)
         (root / "var/cache/apt/archives/partial").mkdir(parents=True, exist_ok=True)
-        partial = cached.with_suffix(".partial")
+        partial = cached.with_suffix(f".partial-{os.getpid()}")
         _stream(["tar", "--numeric-owner", "-C", str(root), "-cf", str(partial), "."], progress)
         partial.replace(cached)
     return cached
@@ -218,19 +244,20 @@ def setup_images(engine: Engine, *, names: tuple[str, ...] = BASE_IMAGES, force:
     """Build (or with online=True pull) each missing lab image; skip what exists unless force."""
     results = []
     for name in names:
-        status = image_status(engine, name)
-        if status.present and not force:
-            progress(f"{name}: present, skipped (use --force to rebuild)")
+        with machine_lock(name.replace("/", "-")):
+            status = image_status(engine, name)
+            if status.present and not force:
+                progress(f"{name}: present, skipped (use --force to rebuild)")
+                results.append(status)
+                continue
+            started = time.monotonic()
+            if online:
+                pull_online(engine, name, progress)
+            elif name == DEBIAN_IMAGE:
+                build_debian(engine, progress, force=force)
+            else:
+                build_busybox(engine, progress)
+            status = image_status(engine, name)
+            progress(f"{name}: built in {time.monotonic() - started:.1f} s")
             results.append(status)
-            continue
-        started = time.monotonic()
-        if online:
-            pull_online(engine, name, progress)
-        elif name == DEBIAN_IMAGE:
-            build_debian(engine, progress, force=force)
-        else:
-            build_busybox(engine, progress)
-        status = image_status(engine, name)
-        progress(f"{name}: built in {time.monotonic() - started:.1f} s")
-        results.append(status)
     return results

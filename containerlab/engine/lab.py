@@ -21,7 +21,8 @@ from ..errors import ImageMissingError, LabError, NameConflictError, UnsafeReque
 from .connect import Engine, connect
 
 __all__ = ["Lab", "LabContainer", "RunResult", "LABEL_LESSON", "LABEL_OWNER", "DEFAULT_MEMORY",
-           "DEFAULT_PIDS", "default_owner", "has_labels", "label_filters", "labelled_images", "remove_labelled"]
+           "DEFAULT_PIDS", "default_owner", "gone_or_in_use", "has_labels", "label_filters", "labelled_images",
+           "remove_labelled"]
 
 LABEL_LESSON = "containerlab.lesson"
 LABEL_OWNER = "containerlab.owner"
@@ -122,6 +123,24 @@ class LabContainer:
         return f"<LabContainer {self.short_name}>"
 
 
+# How Docker and Podman say that what we remove is already gone, or still used by another container, image or
+# build. On an engine shared by learners these are normal outcomes of a cleanup, not errors: another learner's
+# build may share (or be removing) the same untagged parent at the same moment. Docker answers 404/409, and 500
+# "unrecognized image ID" when the image vanished between its lookup and its removal; Podman answers 500 for most.
+_GONE_OR_IN_USE = re.compile(
+    r"no such (image|container|network|volume)|unrecognized image id|image not known|layer not known"
+    r"|no such id|not found|does not exist|is being used|is in use|in use by|being used by|dependent child images"
+    r"|has dependent|already in progress|is already being removed|conflict: unable to (delete|remove)"
+    r"|has active endpoints|image is referenced", re.IGNORECASE)
+
+
+def gone_or_in_use(err: APIError) -> bool:
+    """True when a removal failed because the thing is already gone or someone else still uses it."""
+    if err.status_code in (404, 409):
+        return True
+    return bool(_GONE_OR_IN_USE.search(str(err.explanation or err)))
+
+
 def _remove_container(container: Any) -> None:
     try:
         container.remove(force=True)
@@ -138,7 +157,18 @@ def _remove_container(container: Any) -> None:
                 except NotFound:
                     pass
             _remove_container(container)
-        elif "already in progress" not in str(err):
+        elif not gone_or_in_use(err):
+            raise
+
+
+def _remove_container_id(api: Any, container_id: str) -> None:
+    """Remove a container this lab just made, by ID; already gone is fine."""
+    try:
+        api.remove_container(container_id, force=True)
+    except NotFound:
+        pass
+    except APIError as err:
+        if not gone_or_in_use(err):
             raise
 
 
@@ -300,7 +330,7 @@ class Lab:
                                "Give run() a larger timeout= or make the command finish.") from err
             output = api.logs(container_id, stdout=True, stderr=True).decode(errors="replace")
         finally:
-            api.remove_container(container_id, force=True)
+            _remove_container_id(api, container_id)
         return RunResult(exit_code=int(status.get("StatusCode", -1)), output=output,
                          name=engine_name or container_id[:12], seconds=time.perf_counter() - started)
 
@@ -313,7 +343,7 @@ class Lab:
         try:
             api.start(container_id)
         except APIError:
-            api.remove_container(container_id, force=True)
+            _remove_container_id(api, container_id)
             raise
         return LabContainer(self, name, self.engine.client.containers.get(container_id))
 
@@ -411,12 +441,18 @@ def remove_labelled(engine: Engine, *, lesson: str | None = None, owner: str | N
             net.remove()
         except NotFound:
             pass
+        except APIError as err:
+            if not gone_or_in_use(err):
+                raise
     volumes = client.volumes.list(filters=filters)
     for vol in volumes:
         try:
             vol.remove(force=True)
         except NotFound:
             pass
+        except APIError as err:
+            if not gone_or_in_use(err):
+                raise
     removed_images = 0
     if images:
         for image in labelled_images(engine, lesson=lesson, owner=owner):

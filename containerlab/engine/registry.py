@@ -90,6 +90,26 @@ def _port_free(host: str, port: int) -> bool:
     return True
 
 
+def _listens_on(pid: int, port: int) -> bool:
+    """True when process ``pid`` holds the listening TCP socket on ``port`` (from /proc/net/tcp and its fds)."""
+    inodes = set()
+    try:
+        for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+            fields = line.split()
+            if len(fields) > 9 and fields[3] == "0A" and int(fields[1].rsplit(":", 1)[1], 16) == port:
+                inodes.add(f"socket:[{fields[9]}]")
+        descriptors = list(Path(f"/proc/{pid}/fd").iterdir())
+    except (OSError, ValueError):
+        return True  # cannot tell (no /proc access): trust the answer, as before
+    for descriptor in descriptors:
+        try:
+            if os.readlink(descriptor) in inodes:
+                return True
+        except OSError:
+            continue
+    return False
+
+
 def preferred_port(owner: str) -> int:
     """The port this owner's registry tries first: stable per name, spread over PORT_RANGE."""
     low, high = PORT_RANGE
@@ -283,6 +303,20 @@ class Registry:
         binary = self.binary or find_registry_binary()
         self.stop()
         stop_registries(owner=self.owner, lesson=self.lesson)
+        # A free port can be taken by another learner's registry between the check and the bind: pick again.
+        attempts = 1 if self.requested_port is not None else 3
+        for attempt in range(1, attempts + 1):
+            try:
+                self._start_on_free_port(binary)
+                break
+            except PortInUseError:
+                if attempt == attempts:
+                    raise
+        if not detach:
+            atexit.register(self.stop)
+        return self
+
+    def _start_on_free_port(self, binary: str) -> None:
         self.port = self._choose_port()
         directory = self.directory
         shutil.rmtree(directory, ignore_errors=True)
@@ -302,9 +336,6 @@ class Registry:
         except LabError:
             self.stop()
             raise
-        if not detach:
-            atexit.register(self.stop)
-        return self
 
     def _wait_until_answering(self) -> None:
         deadline = time.monotonic() + self.startup_timeout
@@ -319,12 +350,15 @@ class Registry:
                                f"Read {self.directory / 'registry.log'}; its config is next to it.")
             try:
                 client.ping()
-                return
+                if self._process is None or _listens_on(self._process.pid, self.port):
+                    return
+                # Another learner's registry answered on this port: ours cannot bind it and will exit (above).
             except RegistryError:
-                if time.monotonic() > deadline:
-                    raise LabError(f"The registry did not answer on {self.address} within "
-                                   f"{self.startup_timeout:g} s.", f"Read {self.directory / 'registry.log'}.") from None
-                time.sleep(0.05)
+                pass
+            if time.monotonic() > deadline:
+                raise LabError(f"The registry did not answer on {self.address} within "
+                               f"{self.startup_timeout:g} s.", f"Read {self.directory / 'registry.log'}.")
+            time.sleep(0.05)
 
     def stop(self) -> bool:
         """Kill the registry and remove its storage (safe to call twice); True when it was running."""

@@ -21,7 +21,7 @@ from pathlib import Path
 from ..errors import HostToolMissingError, LabError
 from ..hostinfo import distro_codename
 from .connect import Engine
-from .images import (BASE_LABELS, CACHE_DIR, DEBIAN_IMAGE, ImageStatus, Progress, build_from_context,
+from .images import (BASE_LABELS, CACHE_DIR, DEBIAN_IMAGE, ImageStatus, Progress, build_from_context, machine_lock,
                      image_status, print_progress)
 from .lab import Lab
 
@@ -105,19 +105,27 @@ def download_debs(engine: Engine, packages: tuple[str, ...] = WORKSPACE_PACKAGES
         if code != 0 or not debs:
             raise LabError(f"apt could not download {', '.join(packages)} for the workspace image (exit {code}).",
                            "Run 'sudo apt-get update' (the host needs Debian's package mirror once), then re-run.")
-        partial = target.with_suffix(".partial")
+        partial = target.with_name(f"{target.name}.partial-{os.getpid()}")
         shutil.rmtree(partial, ignore_errors=True)
         partial.mkdir(parents=True)
         for deb in debs:
             shutil.copy2(deb, partial / deb.name)
         shutil.rmtree(target, ignore_errors=True)
-        partial.rename(target)
+        try:
+            partial.rename(target)
+        except OSError:  # another learner's download landed first: theirs serves as well
+            shutil.rmtree(partial, ignore_errors=True)
     return target
 
 
 def ensure_supervisor_image(engine: Engine, *, progress: Progress = print_progress,
                             force: bool = False) -> ImageStatus:
     """Build containerlab/supervisor once per machine (about 20 s, streamed); skip it when present."""
+    with machine_lock(SUPERVISOR_IMAGE.replace("/", "-")):
+        return _ensure_supervisor_image(engine, progress, force)
+
+
+def _ensure_supervisor_image(engine: Engine, progress: Progress, force: bool) -> ImageStatus:
     status = image_status(engine, SUPERVISOR_IMAGE)
     if status.present and not force:
         progress(f"{SUPERVISOR_IMAGE}: present, kept from an earlier build")

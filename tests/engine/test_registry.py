@@ -91,6 +91,32 @@ def test_default_ports_differ_per_owner_and_restart_replaces_the_old_one(registr
     assert running_registries(f"{OWNER}-a") == running_registries(f"{OWNER}-b") == []
 
 
+def test_a_port_taken_between_the_check_and_the_bind_is_picked_again(registry_binary, monkeypatch):
+    """Two learners' registries start in the same moment: the second saw the port free, then lost the bind.
+    Another learner's registry answering on that port must not be taken for ours; a free port is picked again."""
+    other = Registry(owner=f"{OWNER}-first", lesson="test-registry").start()
+    try:
+        real_port_free = registry_module._port_free
+        checks = []
+
+        def free_at_first_look(host: str, port: int) -> bool:
+            checks.append(port)
+            return True if len(checks) == 1 else real_port_free(host, port)
+
+        monkeypatch.setattr(registry_module, "preferred_port", lambda owner: other.port)
+        monkeypatch.setattr(registry_module, "_port_free", free_at_first_look)
+        late = Registry(owner=f"{OWNER}-late", lesson="test-registry").start()
+        try:
+            assert checks[0] == other.port and late.port != other.port
+            assert registry_module._listens_on(late._process.pid, late.port)
+            assert not registry_module._listens_on(late._process.pid, other.port)
+            assert late.running and other.running
+        finally:
+            late.stop()
+    finally:
+        other.stop()
+
+
 def test_missing_program_says_how_to_install(monkeypatch):
     monkeypatch.setattr(registry_module, "_BINARIES", ("no-such-registry-program",))
     with pytest.raises(HostToolMissingError) as caught:

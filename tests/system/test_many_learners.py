@@ -6,13 +6,21 @@ notebook at once, in their own processes and kernels. No run may fail or show a 
 name, port, network, image tag or path taken by another learner shows up as one of those),
 and afterwards none of the four may have anything left. Slow: four runs of every notebook on
 two cores.
+
+A workshop server or a laptop is rarely idle: the lessons whose cells race on shared things (cgroups and
+OOM kills in 03, cached build layers and image removal in 05, registry ports in 06, compose builds and
+health checks in 08, the shared workspace image in 09) run with two CPU-busy processes beside the four
+learners, so their cells are slow and interleave the way they do on a busy machine.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import subprocess
 import sys
+from collections.abc import Iterator
 
 import pytest
 
@@ -21,6 +29,8 @@ from course_runs import NOTEBOOKS, leftovers, lesson_files, owner_env, remove_ev
 pytestmark = pytest.mark.slow
 
 LEARNERS = [f"learner{number}" for number in range(1, 5)]
+UNDER_LOAD = ("03", "05", "06", "08", "09")
+BUSY = "while True: pass"
 RUNNER = r"""
 import json, sys, tempfile
 from pathlib import Path
@@ -59,10 +69,35 @@ def _run_together(path) -> dict[str, list[str]]:
     return problems
 
 
-@pytest.mark.parametrize("path", lesson_files(), ids=lambda path: path.stem)
+@contextlib.contextmanager
+def cpu_load(processes: int) -> Iterator[list[subprocess.Popen]]:
+    """``processes`` busy loops beside the test (each takes a CPU when it can); killed afterwards."""
+    busy = [subprocess.Popen([sys.executable, "-c", BUSY]) for _ in range(processes)]
+    try:
+        yield busy
+    finally:
+        for process in busy:
+            process.kill()
+            process.wait()
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process, from /proc/PID/stat."""
+    fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _load_for(path) -> int:
+    return 2 if path.name[:2] in UNDER_LOAD else 0
+
+
+@pytest.mark.parametrize("path", lesson_files(), ids=lambda path: path.stem + ("-under-load" if _load_for(path) else ""))
 def test_four_learners_run_the_same_notebook_at_once(path, lab_images):
     try:
-        problems = {owner: found for owner, found in _run_together(path).items() if found}
+        with cpu_load(_load_for(path)) as busy:
+            problems = {owner: found for owner, found in _run_together(path).items() if found}
+            assert all(process.poll() is None for process in busy), "the CPU load ran the whole time"
+            assert all(_cpu_seconds(process.pid) >= 1 for process in busy), "each busy process really used a CPU"
         assert not problems, f"{path.name} with {len(LEARNERS)} learners at once: {problems}"
         left = {owner: found for owner in LEARNERS if (found := leftovers(lab_images, owner))}
         assert not left, f"{path.name} left behind: {left}"

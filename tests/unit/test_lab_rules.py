@@ -61,3 +61,46 @@ def test_pure_modules_do_not_import_the_engine_sdk():
             "bad = [m for m in ('docker', 'ipywidgets', 'requests') if m in sys.modules]\n"
             "assert not bad, bad")
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_gone_or_in_use_tells_a_shared_engine_race_from_a_real_failure():
+    from docker.errors import APIError
+
+    from containerlab.engine.lab import gone_or_in_use
+
+    class Answer:
+        def __init__(self, status: int) -> None:
+            self.status_code = status
+            self.reason = ""
+
+    def error(status: int, text: str) -> APIError:
+        return APIError(text, response=Answer(status), explanation=text)
+
+    race = [(500, "unrecognized image ID sha256:71bd6576ee0a"),  # Docker, image removed between lookup and removal
+            (404, "No such image: sha256:125ee0c1beb7659a3ebceff5b26fe62b26d925214259f711131db2db5dd39235"),
+            (409, "conflict: unable to delete 71bd6576ee0a (cannot be forced) - image has dependent child images"),
+            (409, "conflict: unable to delete 71bd6576ee0a (must be forced) - image is being used by stopped "
+                  "container 1234"),
+            (500, "image used by 0123abcd: image is in use by a container"),  # Podman 4
+            (500, "71bd6576ee0a: image not known"),  # Podman 4
+            (500, "removal of container 1234 is already in progress")]
+    for status, text in race:
+        assert gone_or_in_use(error(status, text)), text
+    for status, text in [(500, "error creating overlay mount to /var/lib/docker/overlay2/x/merged: invalid argument"),
+                         (500, "driver failed programming external connectivity"),
+                         (400, "invalid reference format")]:
+        assert not gone_or_in_use(error(status, text)), text
+
+
+def test_a_build_whose_cached_parent_vanished_is_told_from_a_broken_dockerfile():
+    from containerlab.engine.builds import parent_vanished
+
+    vanished = ["unrecognized image ID sha256:71bd6576ee0a1f2e3d4c5b6a79881726354a5b6c7d8e9f0a1b2c3d4e5f60718",
+                "No such image: sha256:125ee0c1beb7659a3ebceff5b26fe62b26d925214259f711131db2db5dd39235",
+                "71bd6576ee0a: image not known"]
+    broken = ["The command '/bin/sh -c exit 3' returned a non-zero code: 3",
+              "pull access denied for nosuchimage, repository does not exist or may require 'docker login'",
+              "COPY failed: file not found in build context or excluded by .dockerignore: stat a: file does not exist",
+              "No such image: nosuchimage:latest"]
+    assert all(parent_vanished(text) for text in vanished)
+    assert not any(parent_vanished(text) for text in broken)
