@@ -107,7 +107,7 @@ def main() -> int:
                 times[name].append(timed(contenders[name]))
         median = {name: statistics.median(values) for name, values in times.items()}
         print(f"tarball: {path} ({size_mb:.0f} MB, {len(report.layers)} layers, "
-              f"{sum(len(l.entries) for l in report.layers)} entries), {args.runs} runs, medians:")
+              f"{sum(len(layer.entries) for layer in report.layers)} entries), {args.runs} runs, medians:")
         for name, seconds in median.items():
             print(f"  {name:30s} {seconds * 1000:8.1f} ms")
         print("ratios:")

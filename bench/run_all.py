@@ -162,7 +162,8 @@ def svg_renders(runs: int) -> list[Row]:
     processes = {"host": host}
     for number in range(10):
         shares = {"user", "time"} | ({"net"} if number % 3 == 0 else set())
-        processes[f"web-{number}"] = Namespaces(number, {kind: host[kind] if kind in shares else 4026540000 + number * 10 + i
+        processes[f"web-{number}"] = Namespaces(number, {
+            kind: host[kind] if kind in shares else 4026540000 + number * 10 + i
                                                         for i, kind in enumerate(NAMESPACE_TYPES)})
     comparison = compare_namespaces(processes)
     layers = [StackLayer(f"RUN step {index} && make install-{index}", size=2 ** (index % 28),
@@ -221,7 +222,8 @@ def fresh_setup(engine, include_apt: bool) -> list[Row]:
                                                  check=True, env=env, cwd=scratch, stdout=subprocess.DEVNULL))
     rows.append(("Python env: python -m venv", f"{created:.1f} s"))
     rows.append(("Python env: pip install -e .[test] (pip cache warm)", f"{installed:.1f} s"))
-    busybox = timed(lambda: subprocess.run([sys.executable, "-m", "containerlab", "setup", "--force", "--only", "busybox"],
+    setup_busybox = [sys.executable, "-m", "containerlab", "setup", "--force", "--only", "busybox"]
+    busybox = timed(lambda: subprocess.run(setup_busybox,
                                            check=True, stdout=subprocess.DEVNULL, cwd=ROOT))
     rows.append(("images: setup --force --only busybox (build cache warm)", f"{busybox:.1f} s"))
     rows.append(("images: the same busybox build, no cache", f"{cold_busybox_build(engine):.1f} s"))
@@ -235,7 +237,7 @@ def fresh_setup(engine, include_apt: bool) -> list[Row]:
     if engine.client.api.inspect_image(DEBIAN_IMAGE)["Id"] != old:
         try:
             engine.client.api.remove_image(old)  # the replaced image, unless a container still uses it
-        except Exception:  # noqa: BLE001 - in use: the engine keeps it until that container goes
+        except Exception:
             pass
     rows.append(("images: containerlab/debian from the cached root filesystem", f"{debian:.1f} s"))
     rows.append(("images: first debootstrap (not timed here)", "about 30-60 s, depends on the mirror"))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Sequence
+from collections.abc import Sequence
 
 from .errors import LabError
 
@@ -42,7 +42,7 @@ def _pack(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from .engine.connect import connect
-    from .engine.pack import build_pack
+    from .engine.workshop_pack import build_pack
 
     target = Path(args.file).resolve()
     manifest = build_pack(connect(), target, wheels=not args.no_wheels)
@@ -54,7 +54,7 @@ def _pack(args: argparse.Namespace) -> int:
 def _unpack(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from .pack import unpack
+    from .workshop.pack import unpack
 
     dest = Path(args.dest).resolve()
     manifest = unpack(Path(args.file), dest)
@@ -63,7 +63,7 @@ def _unpack(args: argparse.Namespace) -> int:
         return 0
     try:
         from .engine.connect import connect
-        from .engine.pack import load_images
+        from .engine.workshop_pack import load_images
     except ImportError:
         print("The images load once the course's Python packages are installed: './lab unpack FILE' does both.")
         return 0

@@ -71,7 +71,7 @@ class NameConflictError(LabError):
     """A resource name is taken by something the course did not create."""
 
 
-def _show_lab_error(shell, etype, value, tb, tb_offset=None):  # noqa: ANN001 - IPython's signature
+def _show_lab_error(shell, etype, value, tb, tb_offset=None):
     """Print a LabError as two readable lines instead of a traceback."""
     print(f"\N{CROSS MARK} {value.message}\n\N{RIGHTWARDS ARROW} {value.hint}")
     return None

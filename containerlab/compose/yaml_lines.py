@@ -15,7 +15,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from .errors import LabError, ParseError
+from ..errors import LabError, ParseError
 
 try:
     import yaml

@@ -7,9 +7,10 @@ a tick, or what is wrong and a hint for the next try.
 from __future__ import annotations
 
 import html
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from ..kernel.cgroups import read_cgroup_version
 
@@ -39,7 +40,8 @@ class CheckResult:
         colour = "#1a7f37" if self.passed else "#b42318"
         hint = "" if self.passed or not self.hint else f"<br><em>Hint:</em> {html.escape(self.hint)}"
         mark = "\N{WHITE HEAVY CHECK MARK}" if self.passed else "\N{CROSS MARK}"
-        body = f'<div style="border-left:4px solid {colour};padding:4px 10px">{mark} {html.escape(self.message)}{hint}</div>'
+        style = f"border-left:4px solid {colour};padding:4px 10px"
+        body = f'<div style="{style}">{mark} {html.escape(self.message)}{hint}</div>'
         return {"text/plain": str(self), "text/html": body}
 
 
@@ -92,7 +94,8 @@ def check_host_pid(container: Any, answer: Any, proc: str = "/proc") -> CheckRes
     if pid == actual:
         return CheckResult(True, f"Right: PID {pid} on the host is PID 1 inside the container.")
     if pid == 1:
-        return CheckResult(False, "PID 1 is what the container sees; the host numbers the same process differently.", hint)
+        return CheckResult(False, "PID 1 is what the container sees; the host numbers the same process differently.",
+                           hint)
     if not Path(proc, str(pid)).exists():
         return CheckResult(False, f"There is no process {pid} on the host right now.", hint)
     return CheckResult(False, f"Process {pid} exists on the host but is not the container's first process.", hint)

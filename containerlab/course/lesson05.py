@@ -9,9 +9,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from ..dockerfile import parse_dockerfile
 from ..errors import ParseError
 from ..images.buildlog import predict_rebuild
+from ..images.dockerfile import parse_dockerfile
 from .checks import CheckResult, _unanswered
 
 __all__ = ["check_layer_count", "check_rebuilt_lines", "check_recovered_secret"]

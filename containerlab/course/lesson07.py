@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from ..runtime_spec import namespace_types, parse_id_map
+from ..runtime.spec import namespace_types, parse_id_map
 from .checks import CheckResult, _unanswered
 
 __all__ = ["STACK_PARTS", "LOW_LEVEL", "check_low_level", "check_exercise_spec", "check_rootless_root"]

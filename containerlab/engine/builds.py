@@ -22,9 +22,9 @@ from pathlib import Path
 from docker.errors import APIError, ImageNotFound, NotFound
 from docker.utils.build import exclude_paths
 
-from ..dockerfile import parse_dockerfile
 from ..errors import LabError
 from ..images.buildlog import BuildStep, CacheDecision, explain_cache, line_kind, parse_build_log, plain
+from ..images.dockerfile import parse_dockerfile
 from ..images.tarball import ImageReport, read_image
 from .images import BUILD_LIMITS
 from .lab import Lab, gone_or_in_use, has_labels, label_filters

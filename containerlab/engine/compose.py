@@ -372,7 +372,7 @@ class ComposeApp:
         return self._tool
 
     def _raw(self) -> Any:
-        from ..compose_yaml import load_yaml
+        from ..compose.yaml_lines import load_yaml
 
         return load_yaml(self.file.read_text(encoding="utf-8"), source=self.file.name).data
 
@@ -640,7 +640,7 @@ class ComposeApp:
         """Volume name in the file -> the engine's name for it (PROJECT_VOLUME unless the file names it)."""
         return {name: volume.real_name or f"{self.name}_{name}" for name, volume in self.project.volumes.items()}
 
-    def __enter__(self) -> "ComposeApp":
+    def __enter__(self) -> ComposeApp:
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -29,7 +29,7 @@ ENGINE_ENV = "CONTAINERLAB_ENGINE"
 DOCKER_SOCKET = "/var/run/docker.sock"
 PODMAN_ROOTFUL_SOCKET = "/run/podman/podman.sock"
 
-_cached: dict[str, "Engine"] = {}
+_cached: dict[str, Engine] = {}
 
 
 @dataclass

@@ -8,8 +8,8 @@ import subprocess
 from pathlib import Path
 
 from ..errors import LabError
-from ..hostinfo import PODMAN_BRIDGE_RULE, podman_bridges_blocked
 from ..kernel.cgroups import detect_cgroup_version
+from ..kernel.host import PODMAN_BRIDGE_RULE, podman_bridges_blocked
 from ..kernel.mountinfo import overlay_supported
 from ..report import Report
 from .connect import connect, engine_facts
@@ -86,7 +86,8 @@ def doctor(proc: str = "/proc") -> Report:
     except LabError as err:
         needed = engine is not None and not images.get(BASE_IMAGES[0]).present
         report.add("busybox", "fail" if needed else "warn", err.message, err.hint)
-    debootstrap = shutil.which("debootstrap") or ("/usr/sbin/debootstrap" if os.path.exists("/usr/sbin/debootstrap") else None)
+    debootstrap = shutil.which("debootstrap") or (
+        "/usr/sbin/debootstrap" if os.path.exists("/usr/sbin/debootstrap") else None)
     if debootstrap:
         report.add("debootstrap", "ok", f"debootstrap at {debootstrap}")
     else:

@@ -73,7 +73,7 @@ def wait_healthy(engine: Engine, containers: Sequence[str], *, timeout: float = 
     """Run each container's check on its own interval (as the engine would) until it passes; LabError when
     one turns unhealthy (its retries used up), stops, or is not healthy after ``timeout`` seconds."""
     deadline = time.monotonic() + timeout
-    due = {name: 0.0 for name in containers}
+    due = dict.fromkeys(containers, 0.0)
     while due:
         now = time.monotonic()
         for name in [name for name, at in due.items() if at <= now]:
@@ -120,7 +120,7 @@ class HealthTimer:
         """True while the thread runs checks."""
         return self._thread is not None and self._thread.is_alive()
 
-    def start(self) -> "HealthTimer":
+    def start(self) -> HealthTimer:
         """Start the thread (once; starting a running timer does nothing)."""
         if not self.running:
             self._stop.clear()
@@ -158,7 +158,7 @@ class HealthTimer:
             try:
                 if self.tick():
                     last_seen = time.monotonic()
-            except Exception:  # noqa: BLE001 - the engine went away or a container vanished mid-check; try again
+            except Exception:
                 pass
             if time.monotonic() - last_seen > self.idle_stop:
                 return

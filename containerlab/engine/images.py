@@ -16,15 +16,14 @@ import subprocess
 import tarfile
 import tempfile
 import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from collections.abc import Iterator
-from typing import Callable
 
 from docker.errors import APIError, ImageNotFound
 
 from ..errors import HostToolMissingError, LabError
-from ..hostinfo import apt_mirror, distro_codename, is_static_elf
+from ..kernel.host import apt_mirror, distro_codename, is_static_elf
 from .connect import Engine
 from .lab import LABEL_LESSON, LABEL_OWNER
 

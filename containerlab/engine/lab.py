@@ -11,8 +11,9 @@ import getpass
 import os
 import re
 import time
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any
 
 import requests
 from docker.errors import APIError, ImageNotFound, NotFound
@@ -78,7 +79,7 @@ class RunResult:
 class LabContainer:
     """A long-running lab container: its short name, host PID, exec, logs."""
 
-    def __init__(self, lab: "Lab", short_name: str, container: Any) -> None:
+    def __init__(self, lab: Lab, short_name: str, container: Any) -> None:
         self.lab = lab
         self.short_name = short_name
         self.container = container
@@ -392,13 +393,13 @@ class Lab:
             return client.volumes.create(full, labels=self.labels())
 
     # -- cleanup --------------------------------------------------------------------------
-    def cleanup(self) -> "CleanupReport":
+    def cleanup(self) -> CleanupReport:
         """Remove every container, network, volume and image this lesson made for this owner."""
         if self._engine is None and not self.available:
             return CleanupReport(0, 0, 0)
         return remove_labelled(self.engine, lesson=self.lesson, owner=self.owner, images=True)
 
-    def __enter__(self) -> "Lab":
+    def __enter__(self) -> Lab:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -534,7 +535,8 @@ def _safe_binds(volumes: Mapping[str, Any] | Iterable[str]) -> Any:
     sources = volumes.keys() if isinstance(volumes, Mapping) else [str(v).split(":")[0] for v in volumes]
     for source in sources:
         if str(source).rstrip("/").endswith(_ENGINE_SOCKETS):
-            raise UnsafeRequestError(f"Mounting {source} would hand the container control of the engine (and the host).",
-                                     "Lab containers never get the engine socket; talk to the engine from the notebook.")
+            raise UnsafeRequestError(
+                f"Mounting {source} would hand the container control of the engine (and the host).",
+                "Lab containers never get the engine socket; talk to the engine from the notebook.")
     return volumes if isinstance(volumes, Mapping) else list(volumes)
 

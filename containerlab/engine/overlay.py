@@ -24,9 +24,21 @@ from typing import Any
 
 from ..errors import LabError, ParseError
 from ..kernel.mountinfo import Mount, OverlayOptions, read_mountinfo, root_mount
-from ..kernel.overlay import (OPAQUE_XATTR, Change, ImageLayer, LayerEntry, LowerDir, diff_changes, entry_kind,
-                              image_layer_dirs, image_layers, layer_change_counts, map_lowerdirs, merged_paths,
-                              upper_changes)
+from ..kernel.overlay import (
+    OPAQUE_XATTR,
+    Change,
+    ImageLayer,
+    LayerEntry,
+    LowerDir,
+    diff_changes,
+    entry_kind,
+    image_layer_dirs,
+    image_layers,
+    layer_change_counts,
+    map_lowerdirs,
+    merged_paths,
+    upper_changes,
+)
 from ..render.layers import StackLayer, layer_stack, side_by_side
 from ..render.svg import Diagram
 from .images import BUSYBOX_IMAGE, _require_tool, build_from_context
@@ -170,7 +182,8 @@ def safe_extract(archive: io.BufferedIOBase | Iterable[bytes], dest: str | os.Pa
                     why = err.strerror if isinstance(err, OSError) and err.strerror else "its link target is missing"
                     raise LabError(f"The archive entry {member.name!r} cannot be extracted ({why}); "
                                    "nothing more is extracted.",
-                                   "Extract into an empty directory (reset_workdir) an archive an engine exported.") from None
+                                   "Extract into an empty directory (reset_workdir) an archive an engine "
+                                   "exported.") from None
                 count += 1
     except tarfile.FilterError as err:
         raise LabError(f"The archive entry {err.tarinfo.name!r} would land outside the root filesystem "
@@ -261,7 +274,7 @@ class HandOverlay:
     lowers: tuple[str, ...]
 
     @classmethod
-    def create(cls, root: str | os.PathLike[str], lowers: Mapping[str, Mapping[str, str]]) -> "HandOverlay":
+    def create(cls, root: str | os.PathLike[str], lowers: Mapping[str, Mapping[str, str]]) -> HandOverlay:
         """Make root/<lower> (bottom first, with their files), root/upper, root/work, root/merged.
 
         ``root`` must lie in a course work dir: whatever an earlier run left there is removed.

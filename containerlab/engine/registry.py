@@ -25,9 +25,10 @@ import subprocess
 import tempfile
 import time
 import zlib
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 
 from ..errors import HostToolMissingError, LabError
 from ..images.reference import parse_reference
@@ -163,20 +164,45 @@ class RegistryState:
 
 
 def _kill(state: RegistryState) -> None:
+    """Stop a registry process and wait until it has let go of its port (so a restart gets the same one)."""
     if not state.alive:
         return
     try:
         os.kill(state.pid, signal.SIGTERM)
     except ProcessLookupError:
         return
-    deadline = time.monotonic() + 5
-    while time.monotonic() < deadline and state.alive:
-        time.sleep(0.05)
-    if state.alive:
+    if not _wait_exited(state, 5) and state.alive:
         try:
             os.kill(state.pid, signal.SIGKILL)
         except ProcessLookupError:
             pass
+        _wait_exited(state, 5)
+
+
+def _wait_exited(state: RegistryState, seconds: float) -> bool:
+    """Wait until the process is gone (or a zombie) and its port is free; True when it got there in time.
+
+    Its command line empties while it exits, before the kernel closes its sockets: on a busy machine a
+    restart right after that moment found the port still taken and moved to the next one.
+    """
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if _exited(state) and _port_free(state.host, state.port):
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def _exited(state: RegistryState) -> bool:
+    """True when the registry no longer runs: gone, a zombie waiting for its parent, or its PID reused."""
+    try:
+        stat = Path(f"/proc/{state.pid}/stat").read_text()
+        cmdline = Path(f"/proc/{state.pid}/cmdline").read_bytes()
+    except OSError:
+        return True
+    if stat.rsplit(")", 1)[-1].split()[0] in ("Z", "X"):
+        return True
+    return bool(cmdline) and str(state.directory).encode() not in cmdline
 
 
 def _read_state(directory: Path) -> RegistryState | None:
@@ -295,7 +321,7 @@ class Registry:
         raise PortInUseError(f"Every port from {low} to {high} on {self.host} is in use.",
                              "Stop some registries ('python -m containerlab registry stop') or pass port=.")
 
-    def start(self, *, detach: bool = False) -> "Registry":
+    def start(self, *, detach: bool = False) -> Registry:
         """Start it (first stopping this owner's and lesson's earlier one); wait until it answers.
 
         Without ``detach`` the registry is also stopped when this Python process exits.
@@ -376,7 +402,7 @@ class Registry:
         atexit.unregister(self.stop)
         return was_running
 
-    def __enter__(self) -> "Registry":
+    def __enter__(self) -> Registry:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:

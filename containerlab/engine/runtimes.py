@@ -4,7 +4,7 @@ Every low-level container gets a unique ID that starts with the lab's prefix and
 ``finally``; runc and crun keep their state under /run/containerlab so `cleanup_runtimes` finds
 anything a crash left. Podman is driven through its own CLI here (rootful as root, rootless as an
 ordinary user through runuser): the point of the lesson is that no daemon sits between.
-The config.json editing itself is pure: ``containerlab.runtime_spec``.
+The config.json editing itself is pure: ``containerlab.runtime.spec``.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from typing import Any
 
 from ..errors import HostToolMissingError, LabError
 from ..kernel.process import read_process
-from ..runtime_spec import dump_spec, edit_spec, load_spec
+from ..runtime.spec import dump_spec, edit_spec, load_spec
 from .images import BUSYBOX_IMAGE
 from .lab import LABEL_LESSON, LABEL_OWNER, Lab
 from .overlay import export_rootfs, remove_workdir, reset_workdir, workdir_for
@@ -399,7 +399,8 @@ def apptainer_demo(lab: Lab, apptainer: str, user: str | None, image: str = BUSY
     if built.returncode != 0:
         return [f"apptainer build failed: {built.stderr.strip()[-200:]}"]
     os.chmod(sif, 0o644)
-    argv, env = _as_user([apptainer, "exec", str(sif), "sh", "-c", 'id -u; echo "$HOME"; test -d "$HOME" && echo bound'],
+    probe = 'id -u; echo "$HOME"; test -d "$HOME" && echo bound'
+    argv, env = _as_user([apptainer, "exec", str(sif), "sh", "-c", probe],
                          user)
     done = subprocess.run(argv, capture_output=True, text=True, timeout=120, env=env, cwd="/")
     lines = done.stdout.split()

@@ -6,12 +6,12 @@ import os
 import subprocess
 import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from .. import __version__
 from ..errors import LabError
-from ..pack import PackManifest, write_pack
+from ..workshop.pack import PackManifest, write_pack
 from .connect import Engine
 from .images import BASE_IMAGES, image_status
 

@@ -19,10 +19,19 @@ import time
 from pathlib import Path
 
 from ..errors import HostToolMissingError, LabError
-from ..hostinfo import distro_codename
+from ..kernel.host import distro_codename
 from .connect import Engine
-from .images import (BASE_LABELS, CACHE_DIR, DEBIAN_IMAGE, ImageStatus, Progress, build_from_context, machine_lock,
-                     image_status, print_progress)
+from .images import (
+    BASE_LABELS,
+    CACHE_DIR,
+    DEBIAN_IMAGE,
+    ImageStatus,
+    Progress,
+    build_from_context,
+    image_status,
+    machine_lock,
+    print_progress,
+)
 from .lab import Lab
 
 __all__ = ["SUPERVISOR_IMAGE", "SUPERVISOR_DOCKERFILE", "WORKSPACE_PACKAGES", "download_debs",
@@ -67,7 +76,8 @@ def _apt_download(status_file: Path, archives: Path, packages: tuple[str, ...], 
     (state / "extended_states").touch()
     (archives / "partial").mkdir(parents=True, exist_ok=True)
     command = [_apt_get(), "-q", "-y", "--download-only", "--no-install-recommends",
-               "-o", f"Dir::State::status={status_file}", "-o", f"Dir::State::extended_states={state / 'extended_states'}",
+               "-o", f"Dir::State::status={status_file}",
+               "-o", f"Dir::State::extended_states={state / 'extended_states'}",
                "-o", f"Dir::Cache::archives={archives}", "-o", "Debug::NoLocking=1",
                "-o", "APT::Sandbox::User=root", "install", *packages]
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)

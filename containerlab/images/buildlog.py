@@ -18,7 +18,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from ..dockerfile import Dockerfile, Instruction
+from .dockerfile import Dockerfile, Instruction
 
 __all__ = ["BuildStep", "CacheDecision", "line_kind", "plain", "parse_build_log", "explain_cache", "predict_rebuild"]
 

@@ -15,7 +15,7 @@ import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Union
+from typing import Any
 
 from ..errors import DigestMismatchError, ParseError
 
@@ -236,8 +236,9 @@ class ImageManifest:
 _NOP = re.compile(r"^/bin/sh -c #\(nop\)\s*")
 _SHELL = re.compile(r"^/bin/sh -c\s+")
 _ARG_PREFIX = re.compile(r"^\|(\d+)\s+")
-_KEYWORDS = frozenset("ADD ARG CMD COPY ENTRYPOINT ENV EXPOSE FROM HEALTHCHECK LABEL MAINTAINER ONBUILD RUN "
-                      "SHELL STOPSIGNAL USER VOLUME WORKDIR".split())
+# The Dockerfile instructions (also the Dockerfile parser's list): how a history entry names the one that made it.
+DOCKERFILE_KEYWORDS = ("ADD", "ARG", "CMD", "COPY", "ENTRYPOINT", "ENV", "EXPOSE", "FROM", "HEALTHCHECK", "LABEL",
+                       "MAINTAINER", "ONBUILD", "RUN", "SHELL", "STOPSIGNAL", "USER", "VOLUME", "WORKDIR")
 
 
 def instruction_of(created_by: str) -> str:
@@ -254,7 +255,7 @@ def instruction_of(created_by: str) -> str:
     if not text:
         return ""
     keyword = text.split(None, 1)[0]
-    if keyword in _KEYWORDS and keyword != "RUN":
+    if keyword in DOCKERFILE_KEYWORDS and keyword != "RUN":
         return text
     body = text[3:].strip() if keyword == "RUN" else text
     match = _ARG_PREFIX.match(body)
@@ -286,7 +287,7 @@ class HistoryEntry:
     def keyword(self) -> str:
         """RUN, COPY, ENV, ... ('' when the step is not a Dockerfile instruction)."""
         word = self.instruction.split(None, 1)[0] if self.instruction else ""
-        return word if word in _KEYWORDS else ""
+        return word if word in DOCKERFILE_KEYWORDS else ""
 
 
 @dataclass(frozen=True)
@@ -436,7 +437,7 @@ def parse_manifest(data: bytes | str | Json, where: str = "manifest") -> ImageMa
 
 
 def parse_document(data: bytes | str | Json, media_type: str | None = None,
-                   where: str = "document") -> Union[ImageIndex, ImageManifest]:
+                   where: str = "document") -> ImageIndex | ImageManifest:
     """An index or a manifest, told apart by ``media_type`` (e.g. a Content-Type) or its own fields."""
     obj = _load(data, where)
     kind = media_type or obj.get("mediaType")

@@ -22,7 +22,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
-from typing import Union
 
 from ..errors import LabError
 from .manifest import OCI_CONFIG, OCI_INDEX, OCI_LAYER, OCI_LAYER_GZIP, OCI_MANIFEST
@@ -94,7 +93,7 @@ class Marker(Enum):
 
 WHITEOUT = Marker.WHITEOUT
 OPAQUE = Marker.OPAQUE
-Content = Union[bytes, str, File, Symlink, HardLink, Directory, Marker]
+Content = bytes | str | File | Symlink | HardLink | Directory | Marker
 
 
 @dataclass(frozen=True)
@@ -162,7 +161,8 @@ def _clean(path: str) -> str:
     return "/".join(parts)
 
 
-def _info(name: str, kind: bytes, mode: int, uid: int = 0, gid: int = 0, size: int = 0, link: str = "") -> tarfile.TarInfo:
+def _info(name: str, kind: bytes, mode: int, uid: int = 0, gid: int = 0, size: int = 0,
+          link: str = "") -> tarfile.TarInfo:
     info = tarfile.TarInfo(name)
     info.type = kind
     info.mode = mode
@@ -238,7 +238,8 @@ def _history(step: Layer | TarLayer | Step, created: str) -> dict:
     return entry
 
 
-def build_image(steps: Sequence[Layer | TarLayer | Step | Mapping[str, Content]], *, tag: str = "containerlab/ocibuild:latest",
+def build_image(steps: Sequence[Layer | TarLayer | Step | Mapping[str, Content]], *,
+                tag: str = "containerlab/ocibuild:latest",
                 layout: str = "oci", env: Sequence[str] = (), cmd: Sequence[str] | None = None,
                 entrypoint: Sequence[str] | None = None, working_dir: str = "", user: str = "",
                 labels: Mapping[str, str] | None = None, architecture: str | None = None, variant: str | None = None,
@@ -297,7 +298,7 @@ def build_image(steps: Sequence[Layer | TarLayer | Step | Mapping[str, Content]]
     manifest_bytes = _json(manifest)
     manifest_digest = _digest(manifest_bytes)
     short_tag = str(reference) if reference.registry != "docker.io" else reference.familiar
-    members: dict[str, bytes | None | str] = {}
+    members: dict[str, bytes | str | None] = {}
     if layout == "oci":
         members["blobs/"] = None
         members["blobs/sha256/"] = None
@@ -315,7 +316,7 @@ def build_image(steps: Sequence[Layer | TarLayer | Step | Mapping[str, Content]]
         layer_files = []
         parent = ""
         first_dir_for: dict[str, str] = {}
-        for (step, _, blob), diff_id in zip(layers, diff_ids):
+        for (_, _, blob), diff_id in zip(layers, diff_ids):
             layer_id = hashlib.sha256(f"{parent} {diff_id}".encode()).hexdigest()
             members[f"{layer_id}/"] = None
             members[f"{layer_id}/VERSION"] = b"1.0"
@@ -366,7 +367,8 @@ def busybox_image(busybox: bytes, *, tag: str = "containerlab/busybox:ocibuild",
         Layer({f"bin/{applet}": Symlink("/bin/busybox") for applet in applets if applet != "busybox"},
               "RUN /bin/busybox --install -s /bin"),
         Layer({"etc/passwd": PASSWD, "etc/group": GROUP}, "COPY etc/ /etc/"),
-        Layer({name: Directory() for name in directories}, "RUN /bin/mkdir -p " + " ".join(f"/{d}" for d in directories)),
+        Layer({name: Directory() for name in directories},
+              "RUN /bin/mkdir -p " + " ".join(f"/{d}" for d in directories)),
         Step("ENV PATH=/bin"),
         Step('CMD ["sh"]'),
     ]

@@ -79,14 +79,14 @@ class Reference:
         """What to ask the registry's /manifests/ endpoint for: the digest when pinned, else the tag."""
         return self.digest or self.tag or DEFAULT_TAG
 
-    def with_tag(self, tag: str) -> "Reference":
+    def with_tag(self, tag: str) -> Reference:
         """The same repository with another tag (and no digest)."""
         if not _TAG.match(tag):
             raise _bad(tag, "tag", "may only contain letters, digits, '_', '.' and '-' (at most 128, not "
                        "starting with '.' or '-')", "Choose a tag like 'v1.2' or '2024-05-01'.")
         return Reference(self.registry, self.repository, tag, None)
 
-    def with_digest(self, digest: str) -> "Reference":
+    def with_digest(self, digest: str) -> Reference:
         """The same repository pinned to a digest (the tag is kept for readability)."""
         _check_digest(digest, digest)
         return Reference(self.registry, self.repository, self.tag, digest)

@@ -24,7 +24,7 @@ import urllib.request
 import zlib
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from typing import Any, BinaryIO, Protocol, Union
+from typing import Any, BinaryIO, Protocol
 
 from ..errors import DigestMismatchError, LabError, ParseError
 from .manifest import (
@@ -89,7 +89,7 @@ class Fetched:
     digest: str
     header_digest: str
     data: bytes
-    document: Union[ImageIndex, ImageManifest]
+    document: ImageIndex | ImageManifest
 
     @property
     def size(self) -> int:
@@ -168,7 +168,8 @@ class ManifestWalk:
         out.append(f"    config  {short(self.image_id)}  {self.config_descriptor.size} B  ✓")
         for layer in self.layers:
             mark = "✓" if layer.verified else "(not fetched)"
-            out.append(f"    layer {layer.index}  {short(layer.digest)} ({layer.compression}, {layer.descriptor.size} B)"
+            out.append(f"    layer {layer.index}  {short(layer.digest)} "
+                       f"({layer.compression}, {layer.descriptor.size} B)"
                        f" → diff_id {short(layer.diff_id)}  {mark}")
         return out
 
@@ -313,7 +314,7 @@ class _LoopbackRedirects(urllib.request.HTTPRedirectHandler):
     def __init__(self, allow_remote: bool) -> None:
         self.allow_remote = allow_remote
 
-    def redirect_request(self, req, fp, code, msg, headers, newurl):  # noqa: ANN001 - urllib's signature
+    def redirect_request(self, req, fp, code, msg, headers, newurl):
         host = urllib.parse.urlsplit(newurl).hostname or ""
         if not self.allow_remote and not is_loopback_host(host):
             raise RegistryError(f"The registry redirected to {host}, which is not on this machine.",
@@ -432,7 +433,7 @@ class RegistryClient:
         verify_digest(data, descriptor.digest, what="image config")
         return parse_config(data)
 
-    def repository(self, repository: str) -> "_RepositoryStore":
+    def repository(self, repository: str) -> _RepositoryStore:
         """A Store over one repository, for walk_image."""
         return _RepositoryStore(self, repository)
 
@@ -475,7 +476,7 @@ class OciLayout:
         self.name = name
 
     @classmethod
-    def from_tar(cls, source: bytes | BinaryIO, name: str = "OCI layout") -> "OciLayout":
+    def from_tar(cls, source: bytes | BinaryIO, name: str = "OCI layout") -> OciLayout:
         """Read an OCI layout tarball (as build_image or `skopeo copy oci-archive:` write)."""
         fileobj = io.BytesIO(source) if isinstance(source, (bytes, bytearray)) else source
         blobs: dict[str, bytes] = {}

@@ -74,6 +74,7 @@ __all__ = [
     "read_filesystems",
     "read_mountinfo",
     "read_namespaces",
+    "unescape",
     "read_pid_cgroup_stats",
     "read_proc_cgroup",
     "resolve_cgroup_dirs",

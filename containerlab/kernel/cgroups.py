@@ -7,6 +7,7 @@ names the files per version (:data:`CGROUP_FILES`) so a lesson can show both.
 
 from __future__ import annotations
 
+import itertools
 import re
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -157,7 +158,7 @@ def cgroup_dirs(entries: list[CgroupEntry], mounts: list[Mount], root: str | Pat
         cg1 = [m for m in mounts if m.fs_type == "cgroup" and wanted <= _v1_controllers(m)]
         directory = _best_mount(cg1, entry.path, root)
         if directory is not None:
-            v1.update({controller: directory for controller in entry.controllers})
+            v1.update(dict.fromkeys(entry.controllers, directory))
     return CgroupDirs(_version_of(mounts), v2_dir, v1)
 
 
@@ -389,7 +390,7 @@ def sample_usage(dirs: CgroupDirs, *, seconds: float = 3.0, interval: float = 0.
 def cpu_rates(samples: Sequence[UsageSample]) -> list[tuple[float, float]]:
     """CPUs used between consecutive samples, as (seconds at the later sample, CPUs); gaps skipped."""
     rates = []
-    for before, after in zip(samples, samples[1:]):
+    for before, after in itertools.pairwise(samples):
         if before.cpu_usage_usec is None or after.cpu_usage_usec is None:
             continue
         elapsed = after.seconds - before.seconds

@@ -5,8 +5,8 @@ from .diagrams import checklist, containers_vs_vms, user_kernel_split
 from .layers import StackLayer, layer_stack
 from .manifest_tree import manifest_tree
 from .nsmap import namespace_map
-from .usage import usage_chart
 from .svg import PALETTE, Diagram, Palette, Svg, Tone, esc, num, text_width, truncate, wrap
+from .usage import usage_chart
 
 __all__ = [
     "PALETTE",

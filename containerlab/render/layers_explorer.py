@@ -79,7 +79,7 @@ def layer_stack(image: ImageReport, *, title: str | None = None, selected: int |
     svg = Svg(_WIDTH, height, f"Layers of {name}",
               description=f"{len(layers)} layers, newest on top; bars proportional to layer size")
     svg.text(20, 32, truncate(f"Layers of {name}", _WIDTH - 40, 18, bold=True), size=18, bold=True)
-    svg.text(20, 54, f"{len(layers)} layers · {human_size(sum(l.disk_size for l in layers))} of files · "
+    svg.text(20, 54, f"{len(layers)} layers · {human_size(sum(layer.disk_size for layer in layers))} of files · "
              f"{human_size(image.wasted_bytes)} wasted · {image.file_count} files visible", size=12.5, fill=p.muted)
     svg.text(_BAR_X, head - 4, "size", size=10.5, fill=p.muted)
     svg.text(_BAR_X + _BAR_W + 10, head - 4, "changes", size=10.5, fill=p.muted)
@@ -123,7 +123,7 @@ def layer_stack(image: ImageReport, *, title: str | None = None, selected: int |
     if shared_ids:
         svg.rect(20, legend_y + 9, 14, 10, fill=p.shared.fill, stroke=p.shared.stroke, rx=2)
         svg.text(40, legend_y + 18, "shared with the other image (same diff_id)", size=11, fill=p.muted)
-    summary = (f"{name}: {len(layers)} layers, {human_size(sum(l.disk_size for l in layers))}, "
+    summary = (f"{name}: {len(layers)} layers, {human_size(sum(layer.disk_size for layer in layers))}, "
                f"{human_size(image.wasted_bytes)} wasted")
     return Diagram(svg.to_string(), summary)
 
@@ -135,7 +135,7 @@ class _TreeNode:
     name: str
     change: str = ""
     item: FileChange | None = None
-    children: dict[str, "_TreeNode"] = field(default_factory=dict)
+    children: dict[str, _TreeNode] = field(default_factory=dict)
     counts: dict[str, int] = field(default_factory=lambda: {"added": 0, "modified": 0, "deleted": 0})
 
     def all_deleted(self) -> bool:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import base64
 import html
-
 import math
 import os
 import re

@@ -7,6 +7,7 @@ final picture.
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Callable, Sequence
 
@@ -44,7 +45,7 @@ def nice_scale(largest: float, most_ticks: int = 5) -> tuple[float, float]:
 
 def _ticks(top: float, step: float) -> list[float]:
     """0, step, 2·step ... up to top (rounded so labels never show float noise)."""
-    count = int(round(top / step))
+    count = round(top / step)
     return [round(i * step, 10) for i in range(count + 1)]
 
 
@@ -87,7 +88,7 @@ class _Panel:
         svg.rect(self.x0, self.top, self.x1 - self.x0, _PLOT_H, fill=_PLOT_FILL, stroke=p.border)
         for value in _ticks(self.y_max, y_step):
             y = self.y(value)
-            if 0 < value:
+            if value > 0:
                 svg.line(self.x0, y, self.x1, y, stroke=_GRID)
             svg.text(self.x0 - 8, y, _label(value, unit), size=11, fill=p.muted, anchor="end", middle=True)
         for seconds in time_ticks[1:]:
@@ -128,7 +129,7 @@ class _Panel:
 def _cpu_points(samples: Sequence[UsageSample]) -> list[Point | None]:
     """% of one CPU between each pair of consecutive samples; None where a reading is missing."""
     points: list[Point | None] = []
-    for pair in zip(samples, samples[1:]):
+    for pair in itertools.pairwise(samples):
         rate = cpu_rates(pair)
         points.append((rate[0][0], rate[0][1] * 100) if rate else None)
     return points

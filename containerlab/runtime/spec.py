@@ -13,7 +13,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, NamedTuple
 
-from .errors import ParseError
+from ..errors import ParseError
 
 __all__ = ["OCI_NAMESPACES", "NAMESPACE_FLAGS", "load_spec", "dump_spec", "edit_spec", "namespace_types",
            "memory_limit", "parse_size", "spec_changes", "spec_summary", "IdRange", "parse_id_map"]

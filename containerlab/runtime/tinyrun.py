@@ -4,7 +4,7 @@ Lesson 10 reads it cell by cell. It needs root and Linux; Python 3.11 has no os.
 system calls go through ctypes. Run it as its own process (the notebook does), never by forking a
 Jupyter kernel:
 
-    python -m containerlab.tinyrun --rootfs DIR --hostname tiny --memory 32m -- sh -c 'echo $$'
+    python -m containerlab.runtime.tinyrun --rootfs DIR --hostname tiny --memory 32m -- sh -c 'echo $$'
 """
 
 from __future__ import annotations
@@ -124,7 +124,7 @@ def run(rootfs: str, argv: list[str], *, hostname: str = "tiny", memory_bytes: i
         if runtime_child == 0:
             try:
                 # Opened first: PID 1's pivot_root soon changes the root of this process too (same mount ns).
-                pid_out = open(pid_file, "w") if pid_file else None
+                pid_out = open(pid_file, "w") if pid_file else None  # noqa: SIM115 - outlives this block
                 enter_namespaces(group)
                 init = os.fork()
                 if init == 0:
@@ -143,7 +143,7 @@ def run(rootfs: str, argv: list[str], *, hostname: str = "tiny", memory_bytes: i
 
 def main(argv: list[str] | None = None) -> int:
     """The command line: tinyrun --rootfs DIR [--hostname H] [--memory BYTES] [--pid-file F] -- CMD..."""
-    parser = argparse.ArgumentParser(prog="python -m containerlab.tinyrun", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m containerlab.runtime.tinyrun", description=__doc__.splitlines()[0])
     parser.add_argument("--rootfs", required=True)
     parser.add_argument("--hostname", default="tiny")
     parser.add_argument("--memory", type=int, default=64 << 20, help="memory limit in bytes")
@@ -161,7 +161,7 @@ def main(argv: list[str] | None = None) -> int:
 def command_line(rootfs: str | os.PathLike[str], command: list[str], *, hostname: str = "tiny",
                  memory_bytes: int = 64 << 20, cgroup_name: str = "", pid_file: str = "") -> list[str]:
     """The argv that runs this module with the same Python: a fresh, single-threaded process forks, not Jupyter."""
-    argv = [sys.executable, "-m", "containerlab.tinyrun", "--rootfs", os.fspath(rootfs), "--hostname", hostname,
+    argv = [sys.executable, "-m", "containerlab.runtime.tinyrun", "--rootfs", os.fspath(rootfs), "--hostname", hostname,
             "--memory", str(memory_bytes)]
     argv += ["--cgroup", cgroup_name] if cgroup_name else []
     argv += ["--pid-file", pid_file] if pid_file else []
@@ -181,7 +181,8 @@ class TinyContainer:
     def __init__(self, rootfs: str | os.PathLike[str], command: list[str], pid_file: str | os.PathLike[str],
                  **options: object) -> None:
         Path(pid_file).unlink(missing_ok=True)
-        self._errors = open(f"{pid_file}.err", "w+b")  # a file, not a pipe: the container must not hold it open
+        # A file, not a pipe: the container must not hold it open. Closed by stop().
+        self._errors = open(f"{pid_file}.err", "w+b")  # noqa: SIM115
         self.process = subprocess.Popen(command_line(rootfs, command, pid_file=os.fspath(pid_file), **options),
                                         stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=self._errors)
         deadline = time.monotonic() + 10

@@ -42,7 +42,8 @@ class LayerExplorer(widgets.VBox):
     def __init__(self, image: ImageReport, *, other: ImageReport | None = None, selected: int | None = None,
                  names: tuple[str, str] | None = None, max_lines: int = 30) -> None:
         if not image.layers:
-            raise LabError(f"The image {image.name} has no layers to explore.", "Pick an image with at least one layer.")
+            raise LabError(f"The image {image.name} has no layers to explore.",
+                           "Pick an image with at least one layer.")
         self.image = image
         self.other = other
         self.names = names

@@ -20,14 +20,15 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from .errors import LabError
+from ..errors import LabError
 
 __all__ = ["daemon_json", "registries_conf", "insecure_registries_conf", "pull_through_cache_config",
            "DOCKER_HUB", "DOCKER_HUB_API"]
 
 DOCKER_HUB = "docker.io"
 DOCKER_HUB_API = "registry-1.docker.io"
-_HOST_PORT = re.compile(r"^(?:[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?|\[[0-9a-fA-F:]+\])(?::\d{1,5})?(?:/[a-z0-9._/-]+)?$")
+_HOST_PORT = re.compile(r"^(?:[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?|\[[0-9a-fA-F:]+\])"
+                        r"(?::\d{1,5})?(?:/[a-z0-9._/-]+)?$")
 
 
 def _location(text: str) -> tuple[str, str]:

@@ -13,11 +13,11 @@ import json
 import re
 import tarfile
 import time
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import Callable, Iterable
 
-from .errors import LabError
+from ..errors import LabError
 
 __all__ = ["PACK_FORMAT", "PACK_VERSION", "PackManifest", "PackError", "write_pack", "read_manifest", "unpack"]
 

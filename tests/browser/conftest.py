@@ -49,7 +49,7 @@ def jupyterlab(tmp_path_factory):
                "--LabApp.expose_app_in_browser=True"]
     if os.geteuid() == 0:
         command.append("--allow-root")
-    log = open(tmp_path_factory.mktemp("log") / "jupyterlab.log", "wb")
+    log = open(tmp_path_factory.mktemp("log") / "jupyterlab.log", "wb")  # noqa: SIM115 - closed at teardown
     server = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, cwd=served,
                               env={**os.environ, "JUPYTER_NO_CONFIG": "1"})
     base = f"http://127.0.0.1:{port}"
@@ -61,7 +61,7 @@ def jupyterlab(tmp_path_factory):
                 break
             except OSError:
                 if time.monotonic() > deadline or server.poll() is not None:
-                    raise RuntimeError(f"JupyterLab did not start: see {log.name}")
+                    raise RuntimeError(f"JupyterLab did not start: see {log.name}") from None
                 time.sleep(0.3)
         yield base, token
     finally:

@@ -84,14 +84,23 @@ def test_run_steps_of_a_build_are_memory_limited(lab):
     assert shown == [str(BUILD_LIMITS["memory"])], result.steps[1].output
 
 
+def _remove_together(lab: Lab, image: str, start, errors: list[BaseException]) -> None:
+    """One learner's build tidying ``image``, released with the others by the barrier ``start``."""
+    from containerlab.engine.builds import _remove_untagged
+
+    start.wait()
+    try:
+        _remove_untagged(lab, image)
+    except BaseException as err:  # every failure is reported by the test
+        errors.append(err)
+
+
 def test_learners_removing_the_same_untagged_image_at_once_all_succeed(lab_images):
     """Learners' builds tidy the same shared, untagged stage image at the same moment: 'already gone' and 'in use'
     are normal answers, not errors. (Docker answers 500 'unrecognized image ID' to most losers of this race:
     seen in 40 rounds of 8 removers here, as in the CI run of lesson 05 with four learners.)"""
     import io
     import threading
-
-    from containerlab.engine.builds import _remove_untagged
 
     labs = [Lab("test-builds-race", owner=f"racer{number}", engine=lab_images) for number in range(8)]
     try:
@@ -102,14 +111,7 @@ def test_learners_removing_the_same_untagged_image_at_once_all_succeed(lab_image
             errors: list[BaseException] = []
             start = threading.Barrier(len(labs))
 
-            def remove(lab: Lab) -> None:
-                start.wait()
-                try:
-                    _remove_untagged(lab, shared.id)
-                except BaseException as err:  # noqa: BLE001 - the test reports every failure
-                    errors.append(err)
-
-            threads = [threading.Thread(target=remove, args=(lab,)) for lab in labs]
+            threads = [threading.Thread(target=_remove_together, args=(lab, shared.id, start, errors)) for lab in labs]
             for thread in threads:
                 thread.start()
             for thread in threads:

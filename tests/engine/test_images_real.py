@@ -7,7 +7,6 @@ from pathlib import Path
 import pytest
 from docker.errors import ImageNotFound
 
-from containerlab.dockerfile import map_to_history, parse_dockerfile
 from containerlab.engine.images import BUSYBOX_IMAGE, build_from_context, find_static_busybox
 from containerlab.engine.lab import Lab
 from containerlab.images import (
@@ -20,6 +19,7 @@ from containerlab.images import (
     extract_layer,
     read_image,
 )
+from containerlab.images.dockerfile import map_to_history, parse_dockerfile
 
 MULTI_LAYER_DOCKERFILE = """\
 FROM containerlab/busybox

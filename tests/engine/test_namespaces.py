@@ -7,8 +7,15 @@ from types import SimpleNamespace
 import pytest
 
 from containerlab.engine.lab import Lab
-from containerlab.engine.namespaces import (container_namespaces, lab_containers, lab_namespace_map,
-                                            lab_namespaces, run_on_host, sharing_flags, tools_ready)
+from containerlab.engine.namespaces import (
+    container_namespaces,
+    lab_containers,
+    lab_namespace_map,
+    lab_namespaces,
+    run_on_host,
+    sharing_flags,
+    tools_ready,
+)
 from containerlab.errors import HostToolMissingError, LabError
 from containerlab.kernel.namespaces import compare_namespaces, read_namespaces
 

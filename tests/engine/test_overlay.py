@@ -15,9 +15,19 @@ from pathlib import Path
 import pytest
 
 from containerlab.engine.lab import Lab, labelled_images
-from containerlab.engine.overlay import (LAYERS_IMAGE, HandOverlay, build_layers_image, chroot_run, container_overlay,
-                                         export_rootfs, mounts_under, remove_workdir,
-                                         reset_workdir, safe_extract, workdir_for)
+from containerlab.engine.overlay import (
+    LAYERS_IMAGE,
+    HandOverlay,
+    build_layers_image,
+    chroot_run,
+    container_overlay,
+    export_rootfs,
+    mounts_under,
+    remove_workdir,
+    reset_workdir,
+    safe_extract,
+    workdir_for,
+)
 from containerlab.errors import LabError
 from containerlab.kernel.overlay import OPAQUE_XATTR, is_whiteout
 
@@ -77,10 +87,9 @@ def test_hand_overlay_copy_up_whiteout_and_opaque_dir(workdir):
 @needs_root
 def test_mount_left_by_an_interrupted_run_is_undone(workdir):
     hand = HandOverlay.create(workdir / "overlay", {"lower1": {"f": "x"}})
-    with pytest.raises(RuntimeError):
-        with hand.mounted():
-            assert hand.is_mounted
-            raise RuntimeError("a cell failed half way")
+    with pytest.raises(RuntimeError), hand.mounted():
+        assert hand.is_mounted
+        raise RuntimeError("a cell failed half way")
     assert not hand.is_mounted
     subprocess.run(hand.command, cwd=hand.root, check=True)       # as if a learner mounted it by hand
     assert mounts_under(workdir)

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from containerlab.engine.images import BASE_IMAGES, image_status
-from containerlab.engine.pack import build_pack, load_images
+from containerlab.engine.workshop_pack import build_pack, load_images
 from containerlab.engine.workspaces import SUPERVISOR_IMAGE
-from containerlab.pack import read_manifest, unpack
+from containerlab.workshop.pack import read_manifest, unpack
 
 ROOT = Path(__file__).resolve().parents[2]
 OFFLINE = ["unshare", "--net", "--", "sh", "-c", 'ip link set lo up && exec "$@"', "offline"]

@@ -19,7 +19,7 @@ import pytest
 
 from containerlab.engine.lab import Lab
 from containerlab.engine.runtimes import ORDINARY_USER, ensure_podman_image, podman_ready, rootless_podman
-from containerlab.runtime_spec import parse_id_map
+from containerlab.runtime.spec import parse_id_map
 
 ROOT = Path(__file__).resolve().parents[2]
 SYSTEM_PYTHON = Path(f"/usr/bin/python{sys.version_info.major}.{sys.version_info.minor}")

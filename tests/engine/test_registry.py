@@ -56,10 +56,9 @@ def test_start_answers_on_loopback_and_stop_removes_everything(registry_binary):
 
 
 def test_context_manager_stops_even_when_the_block_fails(registry_binary):
-    with pytest.raises(RuntimeError):
-        with Registry(owner=OWNER, lesson="test-registry") as registry:
-            directory = registry.directory
-            raise RuntimeError("boom")
+    with pytest.raises(RuntimeError), Registry(owner=OWNER, lesson="test-registry") as registry:
+        directory = registry.directory
+        raise RuntimeError("boom")
     assert not directory.exists() and running_registries(OWNER, "test-registry") == []
 
 

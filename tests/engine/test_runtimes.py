@@ -7,11 +7,23 @@ import os
 import pytest
 
 from containerlab.engine.lab import Lab
-from containerlab.engine.runtimes import (cleanup_runtimes, ensure_podman_image, id_prefix, make_bundle,
-                                          measure_startup, parent_chain, podman, podman_ready, podman_remove_lab,
-                                          podman_start, run_bundle, runtime_containers, runtime_path)
+from containerlab.engine.runtimes import (
+    cleanup_runtimes,
+    ensure_podman_image,
+    id_prefix,
+    make_bundle,
+    measure_startup,
+    parent_chain,
+    podman,
+    podman_ready,
+    podman_remove_lab,
+    podman_start,
+    run_bundle,
+    runtime_containers,
+    runtime_path,
+)
 from containerlab.errors import LabError
-from containerlab.runtime_spec import edit_spec
+from containerlab.runtime.spec import edit_spec
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0 or runtime_path("runc") is None,
                                 reason="runc bundles need root and runc")

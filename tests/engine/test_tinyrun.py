@@ -6,10 +6,10 @@ import os
 
 import pytest
 
-from containerlab import tinyrun
 from containerlab.engine.lab import Lab
 from containerlab.engine.overlay import export_rootfs, remove_workdir, reset_workdir, workdir_for
 from containerlab.kernel.namespaces import read_namespaces
+from containerlab.runtime import tinyrun
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="namespaces, cgroups and pivot_root need root")
 

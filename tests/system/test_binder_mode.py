@@ -65,7 +65,7 @@ def test_every_notebook_runs_unprivileged_without_an_engine():
         failed = {name: r["error"] for name, r in results.items() if not r["ok"]}
         assert not failed, failed
         for name, outcome in results.items():
-            if name.startswith("00-") or name.startswith("01-"):
+            if name.startswith(("00-", "01-")):
                 assert outcome["no_engine"], f"{name} did not say it skips the engine cells"
     finally:
         shutil.rmtree(base, ignore_errors=True)

@@ -21,11 +21,10 @@ from typing import Any
 
 import nbformat
 import pytest
+from course_runs import NOTEBOOKS, lesson_files
 from nbclient import NotebookClient
 
 from containerlab.engine.lab import LABEL_OWNER, remove_labelled
-
-from course_runs import NOTEBOOKS, lesson_files
 
 ENGINE_SOCKETS = ("docker.sock", "podman.sock", "containerd.sock")
 LOOPBACK = "127.0.0.1"
@@ -91,13 +90,13 @@ def test_every_container_a_notebook_creates_is_limited(path, lab_images):
                     container_id = event.get("id") or event.get("Actor", {}).get("ID")
                     try:
                         found = lab_images.client.api.inspect_container(container_id)
-                    except Exception:  # noqa: BLE001 - gone already (Lab.run removes at once): the log has it
+                    except Exception:
                         seen[container_id] = None
                     else:
                         if _build_placeholder(found):
                             placeholders.add(container_id)
                         seen[container_id] = None if container_id in placeholders else found["HostConfig"]
-            except Exception:  # noqa: BLE001 - the stream was closed at the end of the run
+            except Exception:
                 return
 
         watcher = threading.Thread(target=watch, daemon=True)

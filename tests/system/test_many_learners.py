@@ -21,9 +21,9 @@ import os
 import subprocess
 import sys
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
-
 from course_runs import NOTEBOOKS, leftovers, lesson_files, owner_env, remove_everything
 
 pytestmark = pytest.mark.slow
@@ -83,7 +83,7 @@ def cpu_load(processes: int) -> Iterator[list[subprocess.Popen]]:
 
 def _cpu_seconds(pid: int) -> float:
     """User + system CPU time of a process, from /proc/PID/stat."""
-    fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 

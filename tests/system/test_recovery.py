@@ -17,11 +17,18 @@ import time
 
 import nbformat
 import pytest
+from course_runs import (
+    NOTEBOOKS,
+    code_cell_indexes,
+    leftovers,
+    lesson_files,
+    owner_env,
+    read_notebook,
+    remove_everything,
+    run_problems,
+)
 from jupyter_core.utils import run_sync
 from nbclient import NotebookClient
-
-from course_runs import (NOTEBOOKS, code_cell_indexes, leftovers, lesson_files, owner_env, read_notebook,
-                         remove_everything, run_problems)
 
 pytestmark = pytest.mark.slow
 

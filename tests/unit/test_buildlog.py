@@ -2,8 +2,8 @@
 
 from pathlib import Path
 
-from containerlab.dockerfile import parse_dockerfile
 from containerlab.images.buildlog import explain_cache, line_kind, parse_build_log, predict_rebuild
+from containerlab.images.dockerfile import parse_dockerfile
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "buildlog"
 DOCKERFILE_DIR = Path(__file__).resolve().parents[2] / "notebooks/apps/image-demo"

@@ -3,10 +3,6 @@ invalid files with errors that name line and key, and real-world-sized fixtures.
 
 from __future__ import annotations
 
-import ast
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -831,21 +827,3 @@ def test_thirty_service_platform() -> None:
     assert len(platform.start_order()) == 30
     assert max(platform.dependency_levels().values()) == 4
     assert platform.services["gateway"].image == "127.0.0.1:5000/gateway:dev"
-
-
-# --------------------------------------------------------------------------- purity
-
-
-def test_only_compose_yaml_imports_yaml_and_the_model_imports_it_lazily() -> None:
-    for module in ("compose.py", "render/compose_graph.py"):
-        tree = ast.parse((ROOT / "containerlab" / module).read_text(encoding="utf-8"))
-        top_level = [node for node in tree.body if isinstance(node, (ast.Import, ast.ImportFrom))]
-        names = {alias.name for node in top_level for alias in node.names} | {
-            getattr(node, "module", None) or "" for node in top_level}
-        assert "yaml" not in names and "compose_yaml" not in names, module
-    code = ("import sys, containerlab.compose, containerlab.render.compose_graph\n"
-            "print(','.join(m for m in ('yaml', 'docker', 'ipywidgets') if m in sys.modules))\n")
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
-    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True,
-                            check=True)
-    assert result.stdout.strip() == ""

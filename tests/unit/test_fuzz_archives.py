@@ -17,14 +17,13 @@ import tarfile
 import tempfile
 from pathlib import Path
 
+from fuzz_support import FUZZ_SLOW, returns_or_lab_error, snapshot
 from hypothesis import example, given
 from hypothesis import strategies as st
 
 from containerlab.engine.overlay import safe_extract
 from containerlab.errors import LabError
-from containerlab.pack import MANIFEST, PACK_FORMAT, PACK_VERSION, PackError, read_manifest, unpack, write_pack
-
-from fuzz_support import FUZZ_SLOW, returns_or_lab_error, snapshot
+from containerlab.workshop.pack import MANIFEST, PACK_FORMAT, PACK_VERSION, PackError, read_manifest, unpack, write_pack
 
 FILES = {"images/busybox.tar": b"layer bytes " * 40, "wheels/x.whl": b"PK\x03\x04wheel", "notebooks/01.ipynb": b"{}"}
 
@@ -128,7 +127,7 @@ def _tar(jail: Path, manifest: object, members: list[tuple[str, str, str, bytes]
 
 def _listing(members, lie: bool) -> dict:
     files = {}
-    for name, kind, _, content in members:
+    for name, _, _, content in members:
         digest = hashlib.sha256(content).hexdigest()
         files[name.lstrip("/")] = {"size": len(content), "sha256": ("0" * 64) if lie else digest}
     return files

@@ -12,15 +12,21 @@ from __future__ import annotations
 from pathlib import Path
 
 import yaml
+from fuzz_support import FUZZ, FUZZ_SLOW, any_text, mutations, returns_or_lab_error
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from containerlab.compose import (interpolate, load_compose, load_compose_file, parse_dotenv, parse_duration,
-                                  parse_port, parse_volume)
+from containerlab.compose import (
+    interpolate,
+    load_compose,
+    load_compose_file,
+    parse_dotenv,
+    parse_duration,
+    parse_port,
+    parse_volume,
+)
 from containerlab.errors import ParseError
-from containerlab.hostinfo import apt_mirror, distro_codename, is_static_elf, parse_apt_sources, parse_os_release
-
-from fuzz_support import FUZZ, FUZZ_SLOW, any_text, mutations, returns_or_lab_error
+from containerlab.kernel.host import apt_mirror, distro_codename, is_static_elf, parse_apt_sources, parse_os_release
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "compose"
 PROJECTS = sorted(FIXTURES.glob("*/compose.yaml"))

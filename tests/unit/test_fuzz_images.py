@@ -13,17 +13,31 @@ import json
 import tarfile
 from pathlib import Path
 
+from fuzz_support import FUZZ, FUZZ_SLOW, any_text, mutations, returns_or_lab_error, snapshot
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from containerlab.dockerfile import lint, map_to_history, parse_dockerfile
 from containerlab.errors import LabError
-from containerlab.images import (HistoryEntry, Layer, Step, Symlink, TarLayer, build_image, extract_layer,
-                                 parse_archive_manifest, parse_config, parse_digest, parse_document, parse_index,
-                                 parse_manifest, parse_reference, read_images, verify_digest)
+from containerlab.images import (
+    HistoryEntry,
+    Layer,
+    Step,
+    Symlink,
+    TarLayer,
+    build_image,
+    extract_layer,
+    parse_archive_manifest,
+    parse_config,
+    parse_digest,
+    parse_document,
+    parse_index,
+    parse_manifest,
+    parse_reference,
+    read_images,
+    verify_digest,
+)
+from containerlab.images.dockerfile import lint, map_to_history, parse_dockerfile
 from containerlab.images.ocibuild import WHITEOUT
-
-from fuzz_support import FUZZ, FUZZ_SLOW, any_text, mutations, returns_or_lab_error, snapshot
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "images"
 DOCUMENTS = sorted(FIXTURES.glob("*.json"))

@@ -9,20 +9,41 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from fuzz_support import FUZZ, FUZZ_SLOW, any_text, kernel_text, mutations, returns_or_lab_error
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from containerlab.kernel.cgroups import (cgroup_dirs, detect_cgroup_version, parse_cpu_max, parse_keyed,
-                                         parse_limit, parse_proc_cgroup, read_cgroup_stats, read_pid_cgroup_stats)
-from containerlab.kernel.mountinfo import (filesystems_supported, find_mount, parse_mountinfo,
-                                           parse_overlay_options, read_mountinfo, unescape)
-from containerlab.kernel.namespaces import NAMESPACE_TYPES, parse_ns_link, read_namespaces
-from containerlab.kernel.overlay import (Change, LayerEntry, diff_changes, image_layer_dirs, image_layers,
-                                         layer_change_counts, map_lowerdirs, short_instruction)
-from containerlab.kernel.process import parse_status, read_process
 from containerlab.errors import ParseError
-
-from fuzz_support import FUZZ, FUZZ_SLOW, any_text, kernel_text, mutations, returns_or_lab_error
+from containerlab.kernel.cgroups import (
+    cgroup_dirs,
+    detect_cgroup_version,
+    parse_cpu_max,
+    parse_keyed,
+    parse_limit,
+    parse_proc_cgroup,
+    read_cgroup_stats,
+    read_pid_cgroup_stats,
+)
+from containerlab.kernel.mountinfo import (
+    filesystems_supported,
+    find_mount,
+    parse_mountinfo,
+    parse_overlay_options,
+    read_mountinfo,
+    unescape,
+)
+from containerlab.kernel.namespaces import NAMESPACE_TYPES, parse_ns_link, read_namespaces
+from containerlab.kernel.overlay import (
+    Change,
+    LayerEntry,
+    diff_changes,
+    image_layer_dirs,
+    image_layers,
+    layer_change_counts,
+    map_lowerdirs,
+    short_instruction,
+)
+from containerlab.kernel.process import parse_status, read_process
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "kernel"
 MOUNTINFOS = sorted(p for p in FIXTURES.rglob("mountinfo") if p.is_file()) + sorted((FIXTURES / "mountinfo").glob("*.txt"))
@@ -61,7 +82,7 @@ def test_mountinfo_text(text):
     if isinstance(mounts, list):
         for mount in mounts:
             assert "\0" not in mount.mount_point + mount.root + mount.source, "a NUL byte in a path"
-            returns_or_lab_error(lambda: mount.overlay)
+            returns_or_lab_error(lambda mount=mount: mount.overlay)
             assert isinstance(mount.read_only, bool)
         find_mount(mounts, "/etc/hostname")
         returns_or_lab_error(detect_cgroup_version, text)

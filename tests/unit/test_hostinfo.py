@@ -5,7 +5,7 @@ import struct
 
 import pytest
 
-from containerlab.hostinfo import apt_mirror, distro_codename, is_static_elf, parse_apt_sources, parse_os_release
+from containerlab.kernel.host import apt_mirror, distro_codename, is_static_elf, parse_apt_sources, parse_os_release
 
 DEB822 = """\
 Types: deb
@@ -94,7 +94,7 @@ DOCKER_RULES = """-P INPUT ACCEPT
 
 
 def test_podman_bridges_are_blocked_only_by_docker_forward_drop_with_br_netfilter():
-    from containerlab.hostinfo import PODMAN_BRIDGE_RULE, podman_bridges_blocked
+    from containerlab.kernel.host import PODMAN_BRIDGE_RULE, podman_bridges_blocked
 
     assert podman_bridges_blocked(DOCKER_RULES, "1\n")
     assert not podman_bridges_blocked(DOCKER_RULES, "0\n")  # bridged frames skip iptables
@@ -113,7 +113,7 @@ def test_lab_script_adds_exactly_the_rule_doctor_looks_for():
     import re
     from pathlib import Path
 
-    from containerlab.hostinfo import PODMAN_BRIDGE_RULE
+    from containerlab.kernel.host import PODMAN_BRIDGE_RULE
 
     script = (Path(__file__).resolve().parents[2] / "lab").read_text()
     found = re.search(r"local rule=\(([^)]*)\)", script)

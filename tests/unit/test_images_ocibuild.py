@@ -24,12 +24,12 @@ from containerlab.images import (
     build_image,
     busybox_image,
     layer_tar,
+    ocibuild,
     parse_config,
     parse_index,
     parse_manifest,
     read_image,
 )
-from containerlab.images import ocibuild
 from containerlab.images.manifest import OCI_LAYER, OCI_LAYER_GZIP, OCI_MANIFEST
 
 FAKE_BUSYBOX = b"\x7fELF" + bytes(60) + b"busybox"

@@ -11,8 +11,14 @@ from types import SimpleNamespace
 import pytest
 
 from containerlab.course.checks import NOT_ANSWERED
-from containerlab.course.lesson02 import (INITIAL_INODES, check_net_and_uts, check_new_uts_hostname,
-                                          check_pid_host_shares, initial_namespaces, normalise_types)
+from containerlab.course.lesson02 import (
+    INITIAL_INODES,
+    check_net_and_uts,
+    check_new_uts_hostname,
+    check_pid_host_shares,
+    initial_namespaces,
+    normalise_types,
+)
 from containerlab.kernel.namespaces import NAMESPACE_TYPES, read_namespaces
 
 HOST = {"pid": 4026531836, "net": 4026531833, "ipc": 4026531839, "mnt": 4026531832,

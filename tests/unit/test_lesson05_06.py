@@ -2,9 +2,9 @@
 
 import hashlib
 
+from containerlab.course.checks import NOT_ANSWERED
 from containerlab.course.lesson05 import check_layer_count, check_rebuilt_lines, check_recovered_secret
 from containerlab.course.lesson06 import check_manifest_digest, check_pinned_reference, check_reference_parts
-from containerlab.course.checks import NOT_ANSWERED
 
 EXERCISE = ("FROM containerlab/debian\nENV APP_HOME=/srv/app\nCOPY requirements.txt /srv/app/\nRUN install\n"
             "COPY . /srv/app\nEXPOSE 8000\nUSER nobody\nCMD [\"python3\", \"/srv/app/app.py\"]\n")

@@ -10,7 +10,7 @@ from containerlab.course.checks import NOT_ANSWERED
 from containerlab.course.lesson07 import check_exercise_spec, check_low_level, check_rootless_root
 from containerlab.course.lesson10 import check_cgroup_join_file, check_first_pid, check_tiny_shares
 from containerlab.kernel.namespaces import Namespaces, compare_namespaces
-from containerlab.runtime_spec import edit_spec, load_spec, parse_id_map
+from containerlab.runtime.spec import edit_spec, load_spec, parse_id_map
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "runtime"
 UID_MAP = (FIXTURES / "rootless-uid_map.txt").read_text()

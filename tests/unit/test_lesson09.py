@@ -5,8 +5,13 @@ from __future__ import annotations
 import pytest
 
 from containerlab.course.checks import NOT_ANSWERED
-from containerlab.course.lesson09 import (SYSTEMD_NEEDS, check_pid1, check_supervised_programs, check_systemd_needs,
-                                          supervised_programs)
+from containerlab.course.lesson09 import (
+    SYSTEMD_NEEDS,
+    check_pid1,
+    check_supervised_programs,
+    check_systemd_needs,
+    supervised_programs,
+)
 from containerlab.engine.lab import RunResult
 
 STATUS = ("factory                          RUNNING   pid 41, uptime 0:00:12\n"

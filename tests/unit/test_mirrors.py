@@ -6,7 +6,12 @@ import tomllib
 import pytest
 
 from containerlab.errors import LabError
-from containerlab.mirrors import daemon_json, insecure_registries_conf, pull_through_cache_config, registries_conf
+from containerlab.workshop.mirrors import (
+    daemon_json,
+    insecure_registries_conf,
+    pull_through_cache_config,
+    registries_conf,
+)
 
 
 def test_daemon_json_keeps_settings_and_marks_http_mirrors_insecure():

@@ -12,12 +12,24 @@ import pytest
 
 from containerlab.errors import ParseError
 from containerlab.kernel.mountinfo import parse_mountinfo, root_mount
-from containerlab.kernel.overlay import (ChangeCounts, ImageLayer, LayerEntry, diff_changes, entry_kind,
-                                         image_layer_dirs, image_layers, is_whiteout, layer_change_counts,
-                                         map_lowerdirs, merged_paths, short_instruction, upper_changes)
+from containerlab.kernel.overlay import (
+    ChangeCounts,
+    ImageLayer,
+    LayerEntry,
+    diff_changes,
+    entry_kind,
+    image_layer_dirs,
+    image_layers,
+    is_whiteout,
+    layer_change_counts,
+    map_lowerdirs,
+    merged_paths,
+    short_instruction,
+    upper_changes,
+)
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "overlay"
-LABELS = ["COPY /bin/busybox", "RUN /bin/busybox --install -s /bin", "COPY /etc/", 
+LABELS = ["COPY /bin/busybox", "RUN /bin/busybox --install -s /bin", "COPY /etc/",
           "RUN /bin/mkdir -p /tmp /root /home /var /proc /sys /dev", "COPY /etc/motd",
           "RUN mkdir -p /srv/www && echo '<h1>hello from a layer</h1>' > /srv/www/index.html", "COPY /opt/app/"]
 

@@ -6,7 +6,7 @@ import tarfile
 
 import pytest
 
-from containerlab.pack import MANIFEST, PackError, read_manifest, unpack, write_pack
+from containerlab.workshop.pack import MANIFEST, PackError, read_manifest, unpack, write_pack
 
 
 def make_pack(tmp_path, files):

@@ -6,6 +6,7 @@ import http.server
 import json
 import threading
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 
@@ -21,8 +22,8 @@ REPOSITORY = "course/tiny"
 class Recorded(http.server.BaseHTTPRequestHandler):
     """Serves the recorded answers; `tamper` (a class attribute) corrupts one body on the way."""
 
-    tamper: dict[str, bytes] = {}
-    accepts: list[str] = []
+    tamper: ClassVar[dict[str, bytes]] = {}
+    accepts: ClassVar[list[str]] = []
 
     def _answer(self, body_too: bool) -> None:
         Recorded.accepts.append(self.headers.get("Accept", ""))
@@ -45,10 +46,10 @@ class Recorded(http.server.BaseHTTPRequestHandler):
         if body_too:
             self.wfile.write(body)
 
-    def do_GET(self) -> None:  # noqa: N802 - http.server's name
+    def do_GET(self) -> None:
         self._answer(True)
 
-    def do_HEAD(self) -> None:  # noqa: N802
+    def do_HEAD(self) -> None:
         self._answer(False)
 
     def log_message(self, *args: object) -> None:

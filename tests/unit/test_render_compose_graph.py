@@ -87,12 +87,12 @@ def test_graph_is_well_formed_self_contained_svg(name: str) -> None:
 @pytest.mark.parametrize("name", sorted(PROJECTS))
 def test_graph_stays_inside_its_canvas(name: str) -> None:
     project = PROJECTS[name]()
-    root = root_of(compose_graph(project, {n: "running" for n in project.services}))
+    root = root_of(compose_graph(project, dict.fromkeys(project.services, "running")))
     width, height = float(root.get("width")), float(root.get("height"))
     for rect in root.iter(f"{NS}rect"):
         x, y = float(rect.get("x")), float(rect.get("y"))
-        assert 0 <= x and x + float(rect.get("width")) <= width
-        assert 0 <= y and y + float(rect.get("height")) <= height
+        assert x >= 0 and x + float(rect.get("width")) <= width
+        assert y >= 0 and y + float(rect.get("height")) <= height
     for text in root.iter(f"{NS}text"):
         assert 0 <= float(text.get("x")) <= width and 0 <= float(text.get("y")) <= height
 
@@ -254,5 +254,5 @@ def test_diagram_protocol() -> None:
 
 def test_thirty_services_render() -> None:
     project = fixture("platform")
-    diagram = compose_graph(project, {name: "healthy" for name in project.services})
+    diagram = compose_graph(project, dict.fromkeys(project.services, "healthy"))
     assert len([t for t in texts(diagram) if t == "✓ healthy"]) == 30

@@ -53,8 +53,8 @@ def test_diagram_stays_inside_its_canvas(name: str) -> None:
     width, height = float(root.get("width")), float(root.get("height"))
     for rect in root.iter(f"{NS}rect"):
         x, y = float(rect.get("x")), float(rect.get("y"))
-        assert 0 <= x and x + float(rect.get("width")) <= width
-        assert 0 <= y and y + float(rect.get("height")) <= height
+        assert x >= 0 and x + float(rect.get("width")) <= width
+        assert y >= 0 and y + float(rect.get("height")) <= height
     for text in root.iter(f"{NS}text"):
         assert 0 <= float(text.get("x")) <= width and 0 <= float(text.get("y")) <= height
 

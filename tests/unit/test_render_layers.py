@@ -35,8 +35,8 @@ def test_well_formed_self_contained_and_inside_its_canvas():
     assert root.get("viewBox") == f"0 0 {root.get('width')} {root.get('height')}"
     width, height = float(root.get("width")), float(root.get("height"))
     for rect in root.iter(f"{NS}rect"):
-        assert 0 <= float(rect.get("x")) and float(rect.get("x")) + float(rect.get("width")) <= width
-        assert 0 <= float(rect.get("y")) and float(rect.get("y")) + float(rect.get("height")) <= height
+        assert float(rect.get("x")) >= 0 and float(rect.get("x")) + float(rect.get("width")) <= width
+        assert float(rect.get("y")) >= 0 and float(rect.get("y")) + float(rect.get("height")) <= height
     for text in root.iter(f"{NS}text"):
         assert 0 <= float(text.get("x")) <= width and 0 <= float(text.get("y")) <= height
     assert "<style" not in sample().svg

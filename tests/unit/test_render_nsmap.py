@@ -7,8 +7,7 @@ import xml.etree.ElementTree as ET
 import pytest
 
 from containerlab.kernel.namespaces import NAMESPACE_TYPES, Namespaces, compare_namespaces
-from containerlab.render.nsmap import (HOSTS, OWN, REFERENCE, SHARED, UNCOMPARED, UNKNOWN, namespace_cells,
-                                       namespace_map)
+from containerlab.render.nsmap import HOSTS, OWN, REFERENCE, SHARED, UNCOMPARED, UNKNOWN, namespace_cells, namespace_map
 
 NS = "{http://www.w3.org/2000/svg}"
 HOST = {"pid": 4026531836, "net": 4026531833, "ipc": 4026531839, "mnt": 4026531832,
@@ -103,8 +102,8 @@ def test_map_is_well_formed_and_stays_inside_its_canvas(lab_like):
     width, height = float(root.get("width")), float(root.get("height"))
     assert root.get("viewBox") == f"0 0 {root.get('width')} {root.get('height')}"
     for rect in root.iter(f"{NS}rect"):
-        assert 0 <= float(rect.get("x")) and float(rect.get("x")) + float(rect.get("width")) <= width
-        assert 0 <= float(rect.get("y")) and float(rect.get("y")) + float(rect.get("height")) <= height
+        assert float(rect.get("x")) >= 0 and float(rect.get("x")) + float(rect.get("width")) <= width
+        assert float(rect.get("y")) >= 0 and float(rect.get("y")) + float(rect.get("height")) <= height
     for text in root.iter(f"{NS}text"):
         assert 0 <= float(text.get("x")) <= width and 0 <= float(text.get("y")) <= height
     assert "<style" not in d.svg and "href" not in d.svg

@@ -65,7 +65,7 @@ def test_axes_series_and_dashed_limits() -> None:
     limit_y = {line.get("y1") for line in dashed_lines(chart) if line.get("x1") == "84"}
     assert len(limit_y) == 2
     root = ET.fromstring(chart.svg)
-    paths = [p for p in root.iter(f"{NS}path")]
+    paths = list(root.iter(f"{NS}path"))
     assert len(paths) == 2 and all(p.get("d").count("L") == 30 - (i == 1) for i, p in enumerate(paths))
     assert "memory peak: 53.0 MiB; limit: 64 MiB" in chart.summary
     assert "CPU average: 50%; quota: 50%" in chart.summary

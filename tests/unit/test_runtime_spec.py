@@ -8,8 +8,18 @@ from pathlib import Path
 import pytest
 
 from containerlab.errors import ParseError
-from containerlab.runtime_spec import (IdRange, dump_spec, edit_spec, load_spec, memory_limit, namespace_types,
-                                       parse_id_map, parse_size, spec_changes, spec_summary)
+from containerlab.runtime.spec import (
+    IdRange,
+    dump_spec,
+    edit_spec,
+    load_spec,
+    memory_limit,
+    namespace_types,
+    parse_id_map,
+    parse_size,
+    spec_changes,
+    spec_summary,
+)
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "runtime"
 

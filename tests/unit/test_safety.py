@@ -19,8 +19,9 @@ with a comment on its first line: ``# unlimited: <why>``.
 from __future__ import annotations
 
 import ast
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import nbformat
 import pytest

@@ -32,7 +32,7 @@ from pathlib import Path
 
 import containerlab as cl
 from containerlab.course.lesson05 import check_layer_count, check_rebuilt_lines, check_recovered_secret
-from containerlab.dockerfile import lint, map_to_history, parse_dockerfile
+from containerlab.images.dockerfile import lint, map_to_history, parse_dockerfile
 from containerlab.engine.builds import build, context_files, context_tar, image_size, lesson_tag, save, saved_bytes
 from containerlab.engine.images import find_static_busybox
 from containerlab.engine.overlay import remove_workdir, reset_workdir, workdir_for

@@ -28,7 +28,7 @@ from containerlab.engine.builds import build, lesson_tag
 from containerlab.engine.registry import Registry, pull, push, running_registries, tag
 from containerlab.images import File, Layer, Step, build_image, parse_reference, sha256_digest
 from containerlab.images.registry_client import OciLayout
-from containerlab.mirrors import daemon_json, insecure_registries_conf, pull_through_cache_config, registries_conf
+from containerlab.workshop.mirrors import daemon_json, insecure_registries_conf, pull_through_cache_config, registries_conf
 from containerlab.render.manifest_tree import manifest_tree
 
 lab = cl.Lab("06-registries")

@@ -25,7 +25,7 @@ from containerlab.engine.runtimes import (RUNTIMES, cleanup_runtimes, id_prefix,
                                           podman_start, rootless_podman, run_bundle, runtime_containers,
                                           runtime_path, runtime_version)
 from containerlab.render.bars import Bar, bar_chart
-from containerlab.runtime_spec import edit_spec, parse_id_map, spec_changes, spec_summary
+from containerlab.runtime.spec import edit_spec, parse_id_map, spec_changes, spec_summary
 
 lab = cl.Lab("07-runtimes")
 uid_map = None  # filled in by the rootless cell

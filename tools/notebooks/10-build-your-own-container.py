@@ -3,7 +3,7 @@
 #
 # Every notebook so far took one ingredient apart: namespaces (02), cgroups (03), a root filesystem (04), the runtime
 # that puts them together (07). Here you put them together yourself: a container runtime in plain Python, about a
-# hundred lines, in `containerlab/tinyrun.py`.
+# hundred lines, in `containerlab/runtime/tinyrun.py`.
 #
 # **Objectives.** You will
 # - read a tiny runtime cell by cell: **new namespaces** (`unshare`), a **hostname**, a **cgroup with a memory
@@ -17,7 +17,7 @@ import inspect
 import os
 
 import containerlab as cl
-from containerlab import tinyrun
+from containerlab.runtime import tinyrun
 from containerlab.course.lesson10 import check_cgroup_join_file, check_first_pid, check_tiny_shares
 from containerlab.engine.overlay import export_rootfs, remove_workdir, reset_workdir, workdir_for
 from containerlab.kernel.namespaces import compare_namespaces, read_namespaces
@@ -87,7 +87,7 @@ show(tinyrun.container_init)
 # %% [markdown]
 # **The whole run.** Fork a child that enters the namespaces, fork again for PID 1, wait, hand back its exit code like
 # a shell does (128 + the signal when it was killed), and remove the cgroup. The notebook never forks itself: it runs
-# `python -m containerlab.tinyrun` as a separate process, since forking a process with threads (Jupyter's kernel)
+# `python -m containerlab.runtime.tinyrun` as a separate process, since forking a process with threads (Jupyter's kernel)
 # is asking for trouble.
 
 # %%

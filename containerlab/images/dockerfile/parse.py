@@ -21,26 +21,18 @@ settles the question for a built image from its history.
 from __future__ import annotations
 
 import difflib
-import fnmatch
 import json
 import posixpath
 import re
-import shlex
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from ._text import closing_brace
-from .errors import InvalidReferenceError, ParseError
-from .images.manifest import HistoryEntry
-from .images.reference import parse_reference
+from ...errors import ParseError
+from ...text import closing_brace
+from ..manifest import DOCKERFILE_KEYWORDS
+from .substitute import Lookup, _lex, _substitute
 
-__all__ = [
-    "KEYWORDS", "LAYER_KEYWORDS", "SUBSTITUTING_KEYWORDS", "Heredoc", "Instruction", "Stage", "Dockerfile",
-    "StepMatch", "Finding", "parse_dockerfile", "map_to_history", "lint", "expand",
-]
-
-KEYWORDS = ("ADD", "ARG", "CMD", "COPY", "ENTRYPOINT", "ENV", "EXPOSE", "FROM", "HEALTHCHECK", "LABEL",
-            "MAINTAINER", "ONBUILD", "RUN", "SHELL", "STOPSIGNAL", "USER", "VOLUME", "WORKDIR")
+KEYWORDS = DOCKERFILE_KEYWORDS
 LAYER_KEYWORDS = ("RUN", "COPY", "ADD")
 SUBSTITUTING_KEYWORDS = ("ADD", "ARG", "COPY", "ENV", "EXPOSE", "FROM", "LABEL", "STOPSIGNAL", "USER", "VOLUME",
                          "WORKDIR")
@@ -58,129 +50,6 @@ _HEREDOC = re.compile(r"(?<![<\w])(\d*)<<(-?)([\"']?)([A-Za-z_][A-Za-z0-9_.-]*)\
 _STAGE_NAME = re.compile(r"^[a-z][a-z0-9_.-]*$")
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _FORMAT_HINT = "See https://docs.docker.com/reference/dockerfile/ for the instruction's syntax."
-
-
-# -- variable substitution --------------------------------------------------------------------
-Lookup = Callable[[str], "str | None"]
-
-
-
-def _dollar(text: str, i: int, lookup: Lookup, escape: str, line: int) -> tuple[str, int]:
-    """Expand the variable reference starting at text[i] == '$'; returns (value, next index)."""
-    if i + 1 >= len(text):
-        return "$", i + 1
-    if text[i + 1] != "{":
-        match = _NAME.match(text, i + 1)
-        if not match:
-            return "$", i + 1
-        return lookup(match.group()) or "", match.end()
-    end = closing_brace(text, i + 2)
-    if end < 0:
-        raise ParseError(f"line {line}: '${{' without a closing '}}' in {text!r}.",
-                         "Write variables as ${NAME} or ${NAME:-default}.")
-    body = text[i + 2:end]
-    match = re.match(r"[A-Za-z0-9_]+", body)
-    if not match:
-        raise ParseError(f"line {line}: bad variable reference ${{{body}}}.",
-                         "Write variables as ${NAME} or ${NAME:-default}.")
-    name, rest = match.group(), body[match.end():]
-    value = lookup(name)
-    if not rest:
-        return value or "", end + 1
-    colon = rest.startswith(":")
-    operator = rest[1:2] if colon else rest[:1]
-    word = rest[2:] if colon else rest[1:]
-    if operator not in ("-", "+", "?"):
-        raise ParseError(f"line {line}: ${{{body}}} uses a modifier this parser does not support.",
-                         "Supported: ${NAME}, ${NAME:-default}, ${NAME:+alt}, ${NAME-default}, ${NAME+alt}, "
-                         "${NAME:?message}.")
-    unset = value is None or (colon and value == "")
-    if operator == "-":
-        return ("".join(_lex(word, lookup, escape, line)) if unset else value or ""), end + 1
-    if operator == "+":
-        return ("" if unset else "".join(_lex(word, lookup, escape, line))), end + 1
-    if unset:
-        message = "".join(_lex(word, lookup, escape, line)) or "is not set"
-        raise ParseError(f"line {line}: {name}: {message}.", f"Pass --build-arg {name}=... or declare ARG {name}.")
-    return value or "", end + 1
-
-
-def _lex(text: str, lookup: Lookup, escape: str, line: int, *, split: bool = False) -> list[str]:
-    """Process quotes, escapes and $variables like BuildKit's shell lexer; words when ``split``."""
-    words: list[str] = []
-    current: list[str] = []
-    started = False
-    i, n = 0, len(text)
-    while i < n:
-        ch = text[i]
-        if ch == escape:
-            if i + 1 < n:
-                current.append(text[i + 1])
-            i += 2
-            started = True
-        elif ch == "'":
-            close = text.find("'", i + 1)
-            if close < 0:
-                raise ParseError(f"line {line}: unmatched single quote in {text!r}.", "Close the quote.")
-            current.append(text[i + 1:close])
-            i = close + 1
-            started = True
-        elif ch == '"':
-            i += 1
-            started = True
-            while True:
-                if i >= n:
-                    raise ParseError(f"line {line}: unmatched double quote in {text!r}.", "Close the quote.")
-                c = text[i]
-                if c == '"':
-                    i += 1
-                    break
-                if c == escape and i + 1 < n and text[i + 1] in ('"', "$", escape):
-                    current.append(text[i + 1])
-                    i += 2
-                elif c == "$":
-                    value, i = _dollar(text, i, lookup, escape, line)
-                    current.append(value)
-                else:
-                    current.append(c)
-                    i += 1
-        elif ch == "$":
-            value, i = _dollar(text, i, lookup, escape, line)
-            current.append(value)
-            started = True
-        elif split and ch.isspace():
-            if started or current:
-                words.append("".join(current))
-            current, started = [], False
-            i += 1
-        else:
-            current.append(ch)
-            started = True
-            i += 1
-    if started or current:
-        words.append("".join(current))
-    return words
-
-
-def _substitute(text: str, lookup: Lookup, line: int) -> str:
-    """Replace $variables only (quotes and escapes stay): how COPY / ADD expand unquoted heredocs."""
-    out: list[str] = []
-    i = 0
-    while i < len(text):
-        if text[i] == "$":
-            value, i = _dollar(text, i, lookup, "\\", line)
-            out.append(value)
-        else:
-            j = text.find("$", i)
-            j = len(text) if j < 0 else j
-            out.append(text[i:j])
-            i = j
-    return "".join(out)
-
-
-def expand(text: str, variables: Mapping[str, str], *, escape: str = "\\") -> str:
-    """Substitute $VAR / ${VAR...} in ``text`` and remove quotes, as Docker does for ENV values."""
-    return "".join(_lex(text, variables.get, escape, 0))
 
 
 # -- models ------------------------------------------------------------------------------------
@@ -324,9 +193,6 @@ class Dockerfile:
         """The layer-making instructions of a stage (the final one by default)."""
         return (self.final_stage if stage is None else self.stage(stage)).layer_instructions
 
-    def lint(self) -> list["Finding"]:
-        """Best-practice findings; see :func:`lint`."""
-        return lint(self)
 
 
 # -- parsing ---------------------------------------------------------------------------------------
@@ -528,9 +394,9 @@ class _Parser:
             flags = [(name, "".join(_lex(value, lookup, self.escape, first)) if value is not None else None)
                      for name, value in flags]
         stage = len(self.stages) - 1
-        base = dict(keyword=keyword, raw=rest, line=first, end_line=last, flags=tuple(flags),
-                    heredocs=tuple(heredocs), stage=stage,
-                    workdir=self.workdirs[stage] if stage >= 0 else "/")
+        base = {"keyword": keyword, "raw": rest, "line": first, "end_line": last, "flags": tuple(flags),
+                "heredocs": tuple(heredocs), "stage": stage,
+                "workdir": self.workdirs[stage] if stage >= 0 else "/"}
         handler = getattr(self, f"_{keyword.lower()}", None)
         made = handler(body, base) if handler else self._plain(body, base)
         if made.stage >= 0 and made.keyword != "FROM":
@@ -570,7 +436,8 @@ class _Parser:
                 raise ParseError(f"line {line}: {words[2]!r} is not a valid stage name.",
                                  "Stage names start with a letter and use letters, digits, '-', '_' and '.'.")
             if any(existing == name for _, _, existing, _ in self.stages):
-                raise ParseError(f"line {line}: the stage name {name!r} is used twice.", "Give each stage its own name.")
+                raise ParseError(f"line {line}: the stage name {name!r} is used twice.",
+                                 "Give each stage its own name.")
         elif len(words) == 1:
             image, name = words[0], ""
         else:
@@ -721,260 +588,3 @@ def parse_dockerfile(text: str, *, build_args: Mapping[str, str] | None = None,
 
 
 # -- instructions <-> history --------------------------------------------------------------------
-@dataclass(frozen=True)
-class StepMatch:
-    """An instruction and the history entry (and layer, if any) it produced in a built image."""
-
-    instruction: Instruction
-    history_index: int | None
-    layer_index: int | None
-
-    @property
-    def matched(self) -> bool:
-        """True when the instruction was found in the image's history."""
-        return self.history_index is not None
-
-
-def _norm(text: str) -> str:
-    return " ".join(text.split())
-
-
-def _step_score(instruction: Instruction, entry: HistoryEntry) -> int:
-    """How well a history entry fits an instruction: 0 (not at all) to 3 (same text)."""
-    if entry.keyword != instruction.keyword:
-        return 0
-    recorded = _norm(entry.instruction)
-    if recorded == _norm(instruction.text):
-        return 3
-    body = _norm(recorded[len(instruction.keyword):])
-    if instruction.keyword == "RUN":
-        ours = _norm(instruction.command)
-        return 3 if body == ours else 2 if ours and (body.startswith(ours[:40]) or ours.startswith(body[:40])) else 1
-    if instruction.keyword in ("COPY", "ADD"):
-        dest = body.split(" ")[-1].rstrip("/") if body else ""
-        return 2 if dest and dest in (instruction.args[-1].rstrip("/"), instruction.destination.rstrip("/")) else 1
-    if instruction.keyword in ("ENV", "LABEL"):
-        return 2 if all(f"{k}=" in body for k, _ in instruction.pairs) else 1
-    return 1
-
-
-def map_to_history(dockerfile: Dockerfile, history: Sequence[HistoryEntry],
-                   stage: int | str | None = None) -> list[StepMatch]:
-    """Pair a stage's instructions (the final stage by default) with a built image's history.
-
-    A best alignment (instructions and history both in order) by instruction keyword and
-    text, preferring the newest entries, so the base image's history and steps the builder
-    adds (such as `--label` LABELs) are skipped. FROM has no entry of its own.
-    """
-    chosen = dockerfile.final_stage if stage is None else dockerfile.stage(stage)
-    steps = [i for i in chosen.instructions if i.keyword != "FROM"]
-    n, m = len(steps), len(history)
-    score = [[0] * (m + 1) for _ in range(n + 1)]
-    for i in range(1, n + 1):
-        row, previous = score[i], score[i - 1]
-        for j in range(1, m + 1):
-            fit = _step_score(steps[i - 1], history[j - 1])
-            row[j] = max(previous[j], row[j - 1], previous[j - 1] + fit if fit else 0)
-    pairs: dict[int, int] = {}
-    i, j = n, m
-    while i > 0 and j > 0:
-        fit = _step_score(steps[i - 1], history[j - 1])
-        if fit and score[i][j] == score[i - 1][j - 1] + fit:
-            pairs[i - 1] = j - 1
-            i, j = i - 1, j - 1
-        elif score[i][j] == score[i - 1][j]:
-            i -= 1
-        else:
-            j -= 1
-    layer_of: list[int | None] = []
-    count = 0
-    for entry in history:
-        layer_of.append(None if entry.empty_layer else count)
-        count += 0 if entry.empty_layer else 1
-    return [StepMatch(step, pairs.get(k), layer_of[pairs[k]] if k in pairs else None) for k, step in enumerate(steps)]
-
-
-# -- the linter -------------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class Finding:
-    """One best-practice finding: rule id, line, what was found, and why it matters."""
-
-    rule: str
-    line: int
-    message: str
-    explanation: str
-    severity: str = "warning"
-
-    def __str__(self) -> str:
-        return f"line {self.line}: [{self.rule}] {self.message}"
-
-
-_APT_UPDATE = re.compile(r"\bapt(?:-get)?\s+(?:-\S+\s+)*update\b")
-_APT_INSTALL = re.compile(r"\bapt(?:-get)?\s+(?:-\S+\s+)*install\b")
-_SECRET_FILES = ("id_rsa", "id_dsa", "id_ecdsa", "id_ed25519", ".env", ".env.*", "*.pem", "*.key", "*.p12",
-                 ".netrc", ".npmrc", ".pypirc", "credentials")
-_SECRET_NAME = re.compile(r"PASSWORD|PASSWD|TOKEN|SECRET|API_?KEY|PRIVATE_KEY", re.IGNORECASE)
-_ARCHIVE = re.compile(r"\.(tar|tar\.gz|tgz|tar\.bz2|tbz2?|tar\.xz|txz|tar\.zst|tzst)$", re.IGNORECASE)
-_REMOTE = re.compile(r"^(https?://|git@|git://)", re.IGNORECASE)
-_SEGMENTS = re.compile(r"&&|\|\||;|\||\n")
-
-
-def _looks_secret(path: str) -> bool:
-    name = posixpath.basename(path.rstrip("/"))
-    return any(fnmatch.fnmatchcase(name, pattern) for pattern in _SECRET_FILES)
-
-
-def _rm_targets(script: str) -> list[str]:
-    targets = []
-    for segment in _SEGMENTS.split(script):
-        try:
-            words = shlex.split(segment)
-        except ValueError:
-            words = segment.split()
-        if words and posixpath.basename(words[0]) == "rm":
-            targets += [w for w in words[1:] if not w.startswith("-")]
-    return targets
-
-
-def _covers(created: str, removed: str) -> bool:
-    """Whether removing ``removed`` deletes something at or under ``created`` (globs allowed)."""
-    created, removed = created.rstrip("/") or "/", removed.rstrip("/") or "/"
-    if any(ch in removed for ch in "*?["):
-        prefix = re.split(r"[*?\[]", removed, maxsplit=1)[0]
-        return fnmatch.fnmatchcase(created, removed) or created.startswith(prefix) or prefix.startswith(created + "/")
-    return created == removed or created.startswith(removed + "/") or removed.startswith(created + "/")
-
-
-def _inside(created: str, removed: str) -> bool:
-    """Whether removing ``removed`` (globs allowed) deletes ``created`` itself or a directory holding it."""
-    removed = removed.rstrip("/") or "/"
-    if any(ch in removed for ch in "*?["):
-        return fnmatch.fnmatchcase(created, removed) or fnmatch.fnmatchcase(created, removed + "/*")
-    return created == removed or created.startswith(removed + "/")
-
-
-def _lint_stage(stage: Stage) -> list[Finding]:
-    findings: list[Finding] = []
-    runs = [i for i in stage.instructions if i.keyword == "RUN"]
-    for k, run in enumerate(runs):
-        script = run.script
-        if _APT_UPDATE.search(script) and not _APT_INSTALL.search(script):
-            later = next((r for r in runs[k + 1:] if _APT_INSTALL.search(r.script)), None)
-            if later is not None:
-                findings.append(Finding(
-                    "apt-update-separate", run.line,
-                    f"apt-get update (line {run.line}) and apt-get install (line {later.line}) are in separate RUNs.",
-                    "Each RUN is its own cached layer. When you later change the install line, the build cache "
-                    "reuses the old 'update' layer and installs from a stale package index (or fails). Write "
-                    "'RUN apt-get update && apt-get install -y ... && rm -rf /var/lib/apt/lists/*' in one RUN."))
-    for instruction in stage.instructions:
-        line = instruction.line
-        if instruction.keyword == "ADD":
-            sources = instruction.sources
-            if sources and not any(_REMOTE.match(s) or _ARCHIVE.search(s) for s in sources):
-                findings.append(Finding(
-                    "add-instead-of-copy", line, f"ADD {' '.join(sources)} could be COPY.",
-                    "ADD also downloads URLs and unpacks local tar archives. For plain files COPY does the same "
-                    "and says only what you mean, so a later archive in the context is not unpacked by surprise."))
-        if instruction.keyword in ("COPY", "ADD"):
-            secrets = [s for s in instruction.sources if _looks_secret(s)]
-            if _looks_secret(instruction.args[-1]) and not secrets:
-                secrets = [instruction.args[-1]]
-            if secrets:
-                findings.append(Finding(
-                    "secret-in-layer", line, f"{', '.join(secrets)} looks like a secret and is copied into a layer.",
-                    "Everything copied into a layer ships with the image: anyone who can pull it can read the file, "
-                    "even if a later step deletes it. Use 'RUN --mount=type=secret,id=...' (BuildKit) or a "
-                    "multi-stage build, and list secrets in .dockerignore."))
-        if instruction.keyword in ("ENV", "ARG"):
-            for name, _ in instruction.pairs:
-                if _SECRET_NAME.search(name):
-                    where = ("is stored in the image config: 'docker inspect' shows it to anyone with the image"
-                             if instruction.keyword == "ENV" else
-                             "is recorded in the history of every RUN after it: 'docker history' shows the value")
-                    findings.append(Finding(
-                        f"secret-in-{instruction.keyword.lower()}", line,
-                        f"{instruction.keyword} {name} looks like it holds a secret.",
-                        f"A value set with {instruction.keyword} {where}. Pass secrets at build time with "
-                        "'RUN --mount=type=secret' or at run time (environment, mounted files)."))
-    findings += _lint_rm(stage)
-    return findings
-
-
-def _lint_rm(stage: Stage) -> list[Finding]:
-    findings = []
-    earlier: list[Instruction] = []
-    for instruction in stage.instructions:
-        if instruction.keyword == "RUN":
-            for target in _rm_targets(instruction.script):
-                removed = posixpath.normpath(posixpath.join(instruction.workdir, target))
-                for maker in earlier:
-                    made = [maker.destination] if maker.keyword in ("COPY", "ADD") else []
-                    if maker.keyword in ("COPY", "ADD") and maker.destination.endswith("/"):
-                        made += [maker.destination + posixpath.basename(s.rstrip("/")) for s in maker.sources]
-                    found = any(_covers(path, removed) for path in made)
-                    if maker.keyword == "RUN" and not found:
-                        if removed.startswith("/var/lib/apt/lists") and _APT_UPDATE.search(maker.script):
-                            found = True
-                        else:
-                            words = {posixpath.normpath(posixpath.join(maker.workdir, word))
-                                     for word in re.split(r"[\s=;&|<>]+", maker.script) if "/" in word
-                                     and "://" not in word}
-                            found = any(_inside(path, removed) for path in words)
-                    if found:
-                        findings.append(Finding(
-                            "rm-in-later-layer", instruction.line,
-                            f"rm {target} (line {instruction.line}) deletes what line {maker.line} added "
-                            "in an earlier layer.",
-                            "Layers only add: the later layer records a deletion (a whiteout), but the bytes stay "
-                            "in the earlier layer, so the image does not shrink and the file can still be read "
-                            "from the image tarball. Create and delete it in the same RUN, or use a multi-stage "
-                            "build and copy only what you need."))
-                        break
-        if instruction.creates_layer:
-            earlier.append(instruction)
-    return findings
-
-
-def lint(dockerfile: Dockerfile) -> list[Finding]:
-    """A short best-practice check, findings sorted by line.
-
-    Rules: apt-update-separate, add-instead-of-copy, secret-in-layer, secret-in-env,
-    secret-in-arg, runs-as-root (final stage), from-latest, rm-in-later-layer.
-    """
-    findings: list[Finding] = []
-    names = {stage.name for stage in dockerfile.stages if stage.name}
-    for stage in dockerfile.stages:
-        findings += _lint_stage(stage)
-        start = stage.instructions[0]
-        image = stage.base
-        if stage.base_stage is None and image.lower() != "scratch" and image.lower() not in names:
-            try:
-                reference = parse_reference(image, default_tag=None)
-            except InvalidReferenceError:
-                reference = None
-            if reference is not None and not reference.digest and reference.tag in (None, "latest"):
-                findings.append(Finding(
-                    "from-latest", start.line, f"FROM {image} uses the 'latest' tag"
-                    + (" (implicitly)." if reference.tag is None else "."),
-                    "'latest' moves whenever a new version is pushed, so the same Dockerfile builds different "
-                    "images on different days. Pin a version tag (debian:bookworm-slim) or a digest "
-                    "(image@sha256:...)."))
-    for global_arg in dockerfile.global_args:
-        for name, _ in global_arg.pairs:
-            if _SECRET_NAME.search(name):
-                findings.append(Finding(
-                    "secret-in-arg", global_arg.line, f"ARG {name} looks like it holds a secret.",
-                    "Build-arg values are recorded in the image history ('docker history' shows them). Use "
-                    "'RUN --mount=type=secret' instead."))
-    final = dockerfile.final_stage
-    users = [i for i in final.instructions if i.keyword == "USER"]
-    if not users or users[-1].args[0].split(":")[0] in ("root", "0"):
-        line = users[-1].line if users else final.line
-        findings.append(Finding(
-            "runs-as-root", line,
-            "The image runs as root (" + ("USER root" if users else "no USER instruction") + ").",
-            "A process running as root in a container is root on the host's kernel too: a container escape or "
-            "a writable host mount then has full power. Add 'USER someone' (create the user first) near the end.",
-            severity="info"))
-    return sorted(findings, key=lambda finding: (finding.line, finding.rule))
