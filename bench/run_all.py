@@ -154,7 +154,7 @@ def svg_renders(runs: int) -> list[Row]:
     from containerlab.kernel.namespaces import NAMESPACE_TYPES, Namespaces, compare_namespaces
     from containerlab.kernel.overlay import ChangeCounts
     from containerlab.render.compose_graph import compose_graph
-    from containerlab.render.layers import StackLayer, layer_stack
+    from containerlab.render.layers import StackLayer, overlay_stack
     from containerlab.render.nsmap import namespace_map
     from containerlab.render.usage import usage_chart
 
@@ -173,7 +173,7 @@ def svg_renders(runs: int) -> list[Row]:
     samples = [UsageSample(i * 0.1, 2**20 * (10 + i % 40), i * 45_000) for i in range(300)]
     renders = {
         "namespace map, 10 containers + host": lambda: namespace_map(comparison)._repr_mimebundle_(),
-        "layer stack, 100 layers + upper": lambda: layer_stack(layers, upper=upper)._repr_mimebundle_(),
+        "layer stack, 100 layers + upper": lambda: overlay_stack(layers, upper=upper)._repr_mimebundle_(),
         f"compose graph, {len(platform.services)} services": lambda: compose_graph(platform)._repr_mimebundle_(),
         "usage chart, 300 samples": lambda: usage_chart(samples, memory_limit=64 * 2**20,
                                                         cpu_limit=0.5)._repr_mimebundle_(),

@@ -1,8 +1,8 @@
-"""Small text helpers shared by the pure parsers (Dockerfile and Compose variable substitution)."""
+"""Small text helpers shared across the package: ``${`` brace matching for the parsers, sizes for people."""
 
 from __future__ import annotations
 
-__all__ = ["closing_brace"]
+__all__ = ["closing_brace", "human_size"]
 
 
 def closing_brace(text: str, start: int) -> int:
@@ -20,3 +20,15 @@ def closing_brace(text: str, start: int) -> int:
                 return i
         i += 1
     return -1
+
+def human_size(size: int) -> str:
+    """Bytes in decimal units, three significant digits: '0 B', '102 B', '3.22 kB', '1.98 MB'."""
+    if size < 1000:
+        return f"{size} B"
+    value = float(size)
+    for unit in ("kB", "MB", "GB", "TB"):
+        value /= 1000
+        if value < 999.5 or unit == "TB":
+            digits = 2 if value < 9.995 else 1 if value < 99.95 else 0
+            return f"{value:.{digits}f} {unit}"
+    raise AssertionError("unreachable")

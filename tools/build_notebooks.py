@@ -1,12 +1,15 @@
-"""Build the course notebooks from their sources in tools/notebooks/*.py and run them.
+"""Build the course notebooks from their jupytext sources in tools/notebooks/*.py, and run them.
 
-Each source is a plain Python file in the "percent" format: `# %%` starts a code cell,
-`# %% [markdown]` a Markdown cell whose lines start with `# `. Building executes the
-notebook on the real engine (from notebooks/, as a learner would) and stores the outputs
-that nbval later compares.
+Each source is a jupytext "percent" script (https://jupytext.readthedocs.io): `# %%` starts a code cell,
+`# %% [markdown]` a Markdown cell, and `# %% tags=["nbval-ignore-output"]` gives a cell tags that nbval
+honours and JupyterLab keeps out of the learner's way. jupytext reads the cells; this script adds what the
+course adds after that (the kernel, stable cell ids, RISE slide metadata) and, unless told not to, executes
+the notebook on the real engine (from notebooks/, as a learner would) so that the outputs nbval compares
+are stored.
 
     python tools/build_notebooks.py            # build and run every notebook
     python tools/build_notebooks.py 01         # only notebooks whose name starts with 01
+    python tools/build_notebooks.py --sync 05  # copy source edits into the stored notebook, keeping its outputs
     python tools/build_notebooks.py --check    # fail if a notebook's cells differ from its source
 """
 
@@ -16,6 +19,7 @@ import argparse
 import sys
 from pathlib import Path
 
+import jupytext
 import nbformat
 from nbclient import NotebookClient
 
@@ -23,23 +27,12 @@ ROOT = Path(__file__).resolve().parent.parent
 SOURCES = ROOT / "tools" / "notebooks"
 NOTEBOOKS = ROOT / "notebooks"
 KERNEL = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
+FORMAT = "py:percent"
 
 
-def parse_source(text: str) -> list[tuple[str, str]]:
-    """(cell type, source) pairs from a percent-format file."""
-    cells: list[tuple[str, list[str]]] = []
-    for line in text.splitlines():
-        if line.startswith("# %%"):
-            cells.append(("markdown" if "[markdown]" in line else "code", []))
-            continue
-        if not cells:
-            continue
-        kind, lines = cells[-1]
-        if kind == "markdown":
-            lines.append(line[2:] if line.startswith("# ") else line.lstrip("#"))
-        else:
-            lines.append(line)
-    return [(kind, "\n".join(lines).strip("\n")) for kind, lines in cells]
+def read_source(path: Path) -> nbformat.NotebookNode:
+    """The cells of a jupytext percent source, as jupytext reads them."""
+    return jupytext.reads(path.read_text(encoding="utf-8"), fmt=FORMAT)
 
 
 def slide_type(kind: str, source: str, first: bool) -> str:
@@ -51,32 +44,58 @@ def slide_type(kind: str, source: str, first: bool) -> str:
     return "-"
 
 
-def to_notebook(cells: list[tuple[str, str]]) -> nbformat.NotebookNode:
-    """A fresh nbformat 4 notebook with the python3 kernel and slide metadata."""
+def to_notebook(source: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """A fresh nbformat 4 notebook from the source's cells: the python3 kernel, cell ids, slide metadata."""
     notebook = nbformat.v4.new_notebook()
     notebook.metadata["kernelspec"] = KERNEL
     notebook.metadata["language_info"] = {"name": "python"}
-    for index, (kind, source) in enumerate(cells):
-        cell = nbformat.v4.new_markdown_cell(source) if kind == "markdown" else nbformat.v4.new_code_cell(source)
-        cell["id"] = f"cell-{index:02d}"
-        cell.metadata["slideshow"] = {"slide_type": slide_type(kind, source, index == 0)}
-        notebook.cells.append(cell)
+    for index, cell in enumerate(source.cells):
+        made = (nbformat.v4.new_markdown_cell(cell.source) if cell.cell_type == "markdown"
+                else nbformat.v4.new_code_cell(cell.source))
+        made["id"] = f"cell-{index:02d}"
+        if cell.metadata.get("tags"):
+            made.metadata["tags"] = list(cell.metadata["tags"])
+        made.metadata["slideshow"] = {"slide_type": slide_type(cell.cell_type, cell.source, index == 0)}
+        notebook.cells.append(made)
     return notebook
 
 
-def source_cells(notebook: nbformat.NotebookNode) -> list[tuple[str, str]]:
-    """(cell type, source) pairs of a stored notebook, for comparing with its source file."""
-    return [(cell.cell_type, cell.source) for cell in notebook.cells]
+def cell_summary(notebook: nbformat.NotebookNode) -> list[tuple[str, str, tuple[str, ...]]]:
+    """(cell type, source, tags) of every cell: what a notebook and its source must agree on."""
+    return [(cell.cell_type, cell.source, tuple(cell.metadata.get("tags", ()))) for cell in notebook.cells]
 
 
 def build(source: Path, execute: bool = True) -> Path:
     """Write notebooks/<name>.ipynb from its source, executed so outputs are stored."""
-    notebook = to_notebook(parse_source(source.read_text()))
+    notebook = to_notebook(read_source(source))
     if execute:
         NotebookClient(notebook, timeout=600, kernel_name="python3",
                        resources={"metadata": {"path": str(NOTEBOOKS)}}).execute()
     target = NOTEBOOKS / f"{source.stem}.ipynb"
     nbformat.write(notebook, target)
+    return target
+
+
+def sync(source: Path) -> Path:
+    """Copy the source's cells into the stored notebook, keeping its outputs and widget state.
+
+    For edits that do not change what a cell prints (wording, comments, tags, lint fixes); the cells must
+    line up one to one. Anything else is a rebuild: nbval would catch outputs that no longer match.
+    """
+    target = NOTEBOOKS / f"{source.stem}.ipynb"
+    stored = nbformat.read(target, as_version=4)
+    fresh = to_notebook(read_source(source))
+    kinds = [cell.cell_type for cell in stored.cells]
+    if kinds != [cell.cell_type for cell in fresh.cells]:
+        raise SystemExit(f"{target.name}: cells were added, removed or moved; rebuild it (without --sync)")
+    for old, new in zip(stored.cells, fresh.cells):
+        old.source = new.source
+        old.metadata["slideshow"] = new.metadata["slideshow"]
+        if new.metadata.get("tags"):
+            old.metadata["tags"] = new.metadata["tags"]
+        else:
+            old.metadata.pop("tags", None)
+    nbformat.write(stored, target)
     return target
 
 
@@ -87,25 +106,27 @@ def check() -> int:
         target = NOTEBOOKS / f"{source.stem}.ipynb"
         if not target.exists():
             problems.append(f"{target.name}: missing (run tools/build_notebooks.py {source.stem[:2]})")
-        elif source_cells(nbformat.read(target, as_version=4)) != parse_source(source.read_text()):
+        elif cell_summary(nbformat.read(target, as_version=4)) != cell_summary(to_notebook(read_source(source))):
             problems.append(f"{target.name}: cells differ from {source.relative_to(ROOT)}")
     print("\n".join(problems) or "notebooks match their sources")
     return 1 if problems else 0
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("prefixes", nargs="*", help="only notebooks whose names start with these")
     parser.add_argument("--check", action="store_true", help="compare notebooks with their sources")
     parser.add_argument("--no-execute", action="store_true", help="write cells without running them")
+    parser.add_argument("--sync", action="store_true", help="copy source edits in, keeping stored outputs")
     args = parser.parse_args()
     if args.check:
         return check()
     for source in sorted(SOURCES.glob("*.py")):
         if args.prefixes and not source.stem.startswith(tuple(args.prefixes)):
             continue
-        print(f"building {source.stem} ...", flush=True)
-        print(f"  wrote {build(source, execute=not args.no_execute).relative_to(ROOT)}")
+        print(f"{'syncing' if args.sync else 'building'} {source.stem} ...", flush=True)
+        target = sync(source) if args.sync else build(source, execute=not args.no_execute)
+        print(f"  wrote {target.relative_to(ROOT)}")
     return 0
 
 

@@ -5,7 +5,6 @@ Checks never raise for a wrong or missing answer; they return a CheckResult with
 
 from __future__ import annotations
 
-import re
 import shlex
 import socket
 import subprocess
@@ -13,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from ..kernel.namespaces import NAMESPACE_TYPES, NamespaceComparison, Namespaces, compare_namespaces, read_namespaces
-from .checks import CheckResult, _unanswered
+from .grading import CheckResult, answer_set, grade_set, unanswered
 
 __all__ = ["INITIAL_INODES", "check_net_and_uts", "check_new_uts_hostname", "check_pid_host_shares",
            "initial_namespaces", "normalise_types"]
@@ -25,6 +24,7 @@ INITIAL_INODES: dict[str, int | None] = {
     "uts": 0xEFFFFFFE, "user": 0xEFFFFFFD, "cgroup": 0xEFFFFFFB, "time": 0xEFFFFFFA,
 }
 
+NAME_SEPARATORS = r"[\s,;]+"  # namespace type names hold no spaces: 'pid net' lists two
 _ALIASES = {"network": "net", "mount": "mnt", "mounts": "mnt", "process": "pid", "processes": "pid",
             "hostname": "uts", "users": "user", "clock": "time", "clocks": "time"}
 
@@ -34,15 +34,19 @@ def initial_namespaces() -> Namespaces:
     return Namespaces(pid="initial", inodes=dict(INITIAL_INODES))
 
 
+def _namespace_type(item: Any) -> str:
+    """One namespace type as the answer names it, lower-cased, with common aliases ('network' is net)."""
+    name = str(item).strip().lower().removeprefix("--")
+    return _ALIASES.get(name, name)
+
+
 def normalise_types(answer: Any) -> set[str]:
     """Namespace type names from a set, list or 'pid, net' string, lower-cased, with common aliases."""
-    items = re.split(r"[\s,;]+", answer) if isinstance(answer, str) else list(answer)
-    names = {str(item).strip().lower().removeprefix("--") for item in items}
-    return {_ALIASES.get(name, name) for name in names if name}
+    return answer_set(answer, _namespace_type, NAME_SEPARATORS)
 
 
 def _answer_types(answer: Any, hint: str) -> tuple[set[str] | None, CheckResult | None]:
-    missing = _unanswered(answer, hint)
+    missing = unanswered(answer, hint)
     if missing is not None:
         return None, missing
     try:
@@ -74,25 +78,18 @@ def check_pid_host_shares(container: Any, answer: Any, proc: str | Path = "/proc
     """Exercise 02.1: which namespace types a container started with --pid=host shares with the host."""
     hint = ("Compare os.readlink('/proc/self/ns/<type>') with /proc/<its host PID>/ns/<type> for all eight "
             "types, or read its column in the namespace map: same letter as the host = shared.")
-    given, problem = _answer_types(answer, hint)
-    if problem is not None:
-        return problem
+    missing = unanswered(answer, hint)
+    if missing is not None:
+        return missing
     pair, why = _read_pair(container, proc)
     if pair is None:
         return CheckResult(False, f"Cannot grade this against the kernel: {why}", hint)
     actual = set(pair.shared("host", "it"))
     ordered = [t for t in NAMESPACE_TYPES if t in actual]
-    if given == actual:
-        return CheckResult(True, f"Right: on this machine it shares {', '.join(ordered)} with the host. "
-                                 "--pid=host adds pid; user, time (and cgroup on cgroup v1 hosts) are shared anyway.")
-    extra = [t for t in NAMESPACE_TYPES if t in given - actual]
-    lacking = [t for t in NAMESPACE_TYPES if t in actual - given]
-    parts = []
-    if extra:
-        parts.append(f"{', '.join(extra)} {'is' if len(extra) == 1 else 'are'} its own")
-    if lacking:
-        parts.append(f"{', '.join(lacking)} {'is' if len(lacking) == 1 else 'are'} shared too")
-    return CheckResult(False, "Not quite: " + "; ".join(parts) + ".", hint)
+    return grade_set(answer, actual, NAMESPACE_TYPES, hint=hint, extra="its own", lacking="shared too",
+                     normalise=_namespace_type, separators=NAME_SEPARATORS, what="the namespace types",
+                     right=f"Right: on this machine it shares {', '.join(ordered)} with the host. --pid=host adds "
+                           "pid; user, time (and cgroup on cgroup v1 hosts) are shared anyway.")
 
 
 def _unshares_uts(argv: list[str]) -> bool:
@@ -116,7 +113,7 @@ def check_new_uts_hostname(command: Any, hostname: str = "exercise-02", timeout:
     """
     hint = (f"Start with ['unshare', '--uts', 'sh', '-c', ...] and, inside, run 'hostname {hostname}' "
             "then 'hostname' to print it.")
-    missing = _unanswered(command, hint)
+    missing = unanswered(command, hint)
     if missing is not None:
         return missing
     argv = shlex.split(command) if isinstance(command, str) else [str(part) for part in command]
@@ -146,7 +143,7 @@ def check_net_and_uts(container: Any, web: Any, proc: str | Path = "/proc") -> C
     hint = ("lab.start('containerlab/busybox', ['sleep', '3600'], name='mine', "
             "network_mode=f'container:{web.name}', uts_mode='host'), or the explorer with host's UTS and "
             "'network of' web.")
-    missing = _unanswered(container, hint)
+    missing = unanswered(container, hint)
     if missing is not None:
         return missing
     if not hasattr(container, "pid"):

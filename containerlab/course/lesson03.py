@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..kernel.cgroups import CGROUP_FILES, CgroupStats, CgroupVersion, read_pid_cgroup_stats
-from .checks import CheckResult, _unanswered
+from .grading import CheckResult, unanswered
 
 __all__ = ["files_table", "describe_limits", "check_oom_exit_code", "check_v2_file", "check_quarter_cpu",
            "OOM_EXIT_CODE"]
@@ -49,7 +49,7 @@ def check_oom_exit_code(answer: Any) -> CheckResult:
     """Exercise 03.1: the exit code an OOM-killed container reports."""
     hint = ("Look at State.ExitCode in the OOM section above. The OOM killer sends SIGKILL (signal 9); "
             "a process killed by signal N reports 128 + N.")
-    missing = _unanswered(answer, hint)
+    missing = unanswered(answer, hint)
     if missing is not None:
         return missing
     try:
@@ -70,7 +70,7 @@ def check_v2_file(answer: Any) -> CheckResult:
     expected = CGROUP_FILES["memory limit"]["v2"]
     hint = ("Look at the table of file names in section 2, row 'memory limit': the v2 column. "
             "v2 names are short and end in what they hold.")
-    missing = _unanswered(answer, hint)
+    missing = unanswered(answer, hint)
     if missing is not None:
         return missing
     given = str(answer).strip().rsplit("/", 1)[-1]
@@ -96,7 +96,7 @@ def check_quarter_cpu(container: Any, answer: Any, proc: str = "/proc", root: st
     hint = ("Start it with lab.start(..., nano_cpus=...) (billionths of a CPU), then read quota and period with "
             "container_stats(quarter): cpu_quota_usec and cpu_period_usec (v1 cpu.cfs_quota_us and "
             "cpu.cfs_period_us, v2 cpu.max).")
-    missing = _unanswered(answer, hint)
+    missing = unanswered(answer, hint)
     if missing is not None:
         return missing
     if container is None or not hasattr(container, "pid"):

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from ..kernel.overlay import LowerDir, entry_kind, is_whiteout
-from .checks import CheckResult, _unanswered
+from .grading import CheckResult, unanswered
 
 __all__ = ["check_whiteout_marker", "check_whiteout_path", "check_layer_position"]
 
@@ -31,7 +31,7 @@ def check_whiteout_marker(answer: Any) -> CheckResult:
     """Exercise 04.1: which file type and device numbers mark a whiteout in an upper dir."""
     hint = ("Look at upper/app.txt after deleting app.txt through the overlay: os.lstat() tells its type "
             "(stat.S_ISCHR, S_ISREG, ...) and st_rdev its numbers (os.major, os.minor).")
-    missing = _unanswered(answer, hint)
+    missing = unanswered(answer, hint)
     if missing is not None:
         return missing
     kind, numbers = _marker_parts(answer)
@@ -53,7 +53,7 @@ def check_whiteout_path(answer: Any, upper_dir: str) -> CheckResult:
     """Exercise 04.2: the host path, in the container's upper dir, that marks /etc/motd as deleted."""
     hint = ("The deletion is recorded in the container's writable layer on the host: its upper dir "
             "(overlay.upper, or upperdir= in the mount options) joined with the path inside the container.")
-    missing = _unanswered(answer, hint)
+    missing = unanswered(answer, hint)
     if missing is not None:
         return missing
     given = os.path.normpath(str(answer))
@@ -81,7 +81,7 @@ def check_layer_position(answer: Any, lowers: Sequence[LowerDir], label: str = "
     """Exercise 04.3: where (1 = first in lowerdir=) the mount lists the image layer made by ``label``."""
     hint = ("lowerdir= lists the TOP layer first, and for a Docker container the very first entry is the "
             "engine's init layer. Count from 1.")
-    missing = _unanswered(answer, hint)
+    missing = unanswered(answer, hint)
     if missing is not None:
         return missing
     target = next((lower for lower in lowers if lower.layer is not None and lower.layer.label == label), None)

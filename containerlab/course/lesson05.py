@@ -12,7 +12,7 @@ from typing import Any
 from ..errors import ParseError
 from ..images.buildlog import predict_rebuild
 from ..images.dockerfile import parse_dockerfile
-from .checks import CheckResult, _unanswered
+from .grading import CheckResult, unanswered
 
 __all__ = ["check_layer_count", "check_rebuilt_lines", "check_recovered_secret"]
 
@@ -22,7 +22,7 @@ def check_layer_count(answer: Any, dockerfile_text: str) -> CheckResult:
     hint = ("Only instructions that change files make a layer: RUN, COPY and ADD (and WORKDIR when it creates "
             "a directory). ENV, CMD, LABEL, EXPOSE and USER change only the config. In a multi-stage build only "
             "the last stage counts.")
-    missing = _unanswered(answer, hint)
+    missing = unanswered(answer, hint)
     if missing is not None:
         return missing
     try:
@@ -58,7 +58,7 @@ def check_rebuilt_lines(answer: Any, dockerfile_text: str, changed: Iterable[str
     """Exercise 05.2: which Dockerfile lines rebuild when only the files ``changed`` changed."""
     hint = ("Find the first COPY/ADD whose sources include a changed file: its cache key changes, so it and every "
             "instruction after it in the same stage rebuild; the ones before it come from the cache.")
-    missing = _unanswered(answer, hint)
+    missing = unanswered(answer, hint)
     if missing is not None:
         return missing
     given = _lines(answer)
@@ -81,7 +81,7 @@ def check_recovered_secret(answer: Any, secret: str) -> CheckResult:
     """Exercise 05.3: the contents of the key that a later layer 'deleted', read back from the tarball."""
     hint = ("Find the layer whose `added` holds tmp/api.key (read_image of the saved tarball), then "
             "extract_layer(data, layer, directory) and read the file from the directory.")
-    missing = _unanswered(answer, hint)
+    missing = unanswered(answer, hint)
     if missing is not None:
         return missing
     given = answer.decode(errors="replace") if isinstance(answer, (bytes, bytearray)) else str(answer)

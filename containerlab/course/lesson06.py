@@ -11,7 +11,7 @@ from typing import Any
 from ..errors import InvalidReferenceError
 from ..images.manifest import sha256_digest
 from ..images.reference import parse_reference
-from .checks import CheckResult, _unanswered
+from .grading import CheckResult, unanswered
 
 __all__ = ["check_reference_parts", "check_manifest_digest", "check_pinned_reference"]
 
@@ -20,7 +20,7 @@ def check_reference_parts(answer: Any, reference: str) -> CheckResult:
     """Exercise 06.1: (registry, repository, tag) that ``reference`` means once normalised."""
     hint = ("A first part with a '.' or ':' (or 'localhost') is a registry; without one the registry is docker.io "
             "and a one-part name gets 'library/'; no tag means 'latest'.")
-    missing = _unanswered(answer, hint)
+    missing = unanswered(answer, hint)
     if missing is not None:
         return missing
     parsed = parse_reference(reference)
@@ -40,7 +40,7 @@ def check_reference_parts(answer: Any, reference: str) -> CheckResult:
 def check_manifest_digest(answer: Any, manifest_bytes: bytes) -> CheckResult:
     """Exercise 06.2: the digest of a manifest, computed from its exact bytes."""
     hint = "A digest is 'sha256:' + hashlib.sha256(the exact bytes).hexdigest(); re-serialising the JSON changes it."
-    missing = _unanswered(answer, hint)
+    missing = unanswered(answer, hint)
     if missing is not None:
         return missing
     expected = sha256_digest(manifest_bytes)
@@ -56,7 +56,7 @@ def check_pinned_reference(answer: Any, registry: str, repository: str, digest: 
     """Exercise 06.3: a reference that pulls the first image again, whatever the tag points at now."""
     hint = ("Pin by digest: REGISTRY/REPOSITORY@sha256:... with the digest push reported for the first image "
             "(a tag is only a movable name).")
-    missing = _unanswered(answer, hint)
+    missing = unanswered(answer, hint)
     if missing is not None:
         return missing
     try:

@@ -9,7 +9,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from ..runtime.spec import namespace_types, parse_id_map
-from .checks import CheckResult, _unanswered
+from .grading import CheckResult, grade_set, unanswered
 
 __all__ = ["STACK_PARTS", "LOW_LEVEL", "check_low_level", "check_exercise_spec", "check_rootless_root"]
 
@@ -21,35 +21,27 @@ def _normalise(name: Any) -> str:
     return " ".join(str(name).strip().lower().replace("-", " ").split()).replace("cri o", "cri-o")
 
 
+def _part(name: Any) -> str:
+    """A stack part as the choices name it ('Docker' is the Docker engine, 'CRI O' is cri-o)."""
+    part = _normalise(name)
+    return "docker engine" if part == "docker" else part
+
+
 def check_low_level(answer: Iterable[str] | None) -> CheckResult:
     """Exercise 07.1: which of STACK_PARTS the talk calls low-level runtimes."""
     hint = ("A low-level runtime is handed an unpacked bundle and makes the container (runc, crun) or supervises "
             "that (containerd); a high-level engine pulls images, builds, and keeps a catalogue.")
-    missing = _unanswered(answer, hint)
-    if missing is not None:
-        return missing
-    given = {_normalise(item) for item in answer}
-    given = {"docker engine" if item == "docker" else item for item in given}
-    unknown = sorted(given - set(STACK_PARTS))
-    if unknown:
-        return CheckResult(False, f"{unknown} is not among the choices {list(STACK_PARTS)}.", hint)
-    if given == LOW_LEVEL:
-        return CheckResult(True, "Right: runc and crun create containers from a bundle; containerd manages them "
-                                 "under Docker (and Kubernetes). The engines above them pull, build and orchestrate.")
-    extra, lacking = sorted(given - LOW_LEVEL), sorted(LOW_LEVEL - given)
-    parts = []
-    if extra:
-        parts.append(f"{', '.join(extra)} {'is' if len(extra) == 1 else 'are'} high-level")
-    if lacking:
-        parts.append(f"{', '.join(lacking)} {'is' if len(lacking) == 1 else 'are'} low-level too")
-    return CheckResult(False, "Not quite: " + "; ".join(parts) + ".", hint)
+    return grade_set(answer, LOW_LEVEL, STACK_PARTS, hint=hint, extra="high-level", lacking="low-level too",
+                     normalise=_part,
+                     right="Right: runc and crun create containers from a bundle; containerd manages them "
+                           "under Docker (and Kubernetes). The engines above them pull, build and orchestrate.")
 
 
 def check_exercise_spec(spec: Mapping[str, Any] | None) -> CheckResult:
     """Exercise 07.2: a config.json whose container prints its hostname 'exercise' and shares the host's network."""
     hint = ("edit_spec(template, args=['hostname'], hostname='exercise', "
             "namespaces=[... every type of the template except the network ...]).")
-    missing = _unanswered(spec, hint)
+    missing = unanswered(spec, hint)
     if missing is not None:
         return missing
     if not isinstance(spec, Mapping) or "process" not in spec:
@@ -74,7 +66,7 @@ def check_exercise_spec(spec: Mapping[str, Any] | None) -> CheckResult:
 def check_rootless_root(answer: Any, uid_map: str | None) -> CheckResult:
     """Exercise 07.3: which host uid root inside a rootless Podman container really is."""
     hint = "Read the first line of /proc/self/uid_map inside the rootless container: inside, outside, count."
-    missing = _unanswered(answer, hint)
+    missing = unanswered(answer, hint)
     if missing is not None:
         return missing
     if not uid_map:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from .checks import CheckResult, _unanswered
+from .grading import CheckResult, unanswered
 
 __all__ = ["LIFECYCLE_COMMANDS", "check_data_survives", "check_start_order", "check_web_port"]
 
@@ -26,7 +26,7 @@ def check_start_order(answer: Sequence[str] | str | None, project: Any) -> Check
     """Exercise 08.1: an order in which Compose can start the project's services."""
     hint = ("A service starts only after everything in its depends_on has reached its condition "
             "(started, or healthy). Start with the service that depends on nothing.")
-    missing = _unanswered(answer, hint)
+    missing = unanswered(answer, hint)
     if missing is not None:
         return missing
     order = _names(answer)
@@ -55,7 +55,7 @@ def check_data_survives(answer: Iterable[str] | str | None) -> CheckResult:
     """Exercise 08.2: after which of LIFECYCLE_COMMANDS the named volume's data is still there."""
     hint = ("Compose removes named volumes only when asked: try each command, then 'up' again and read the "
             "jobs counter.")
-    missing = _unanswered(answer, hint)
+    missing = unanswered(answer, hint)
     if missing is not None:
         return missing
     given = {" ".join(str(item).replace("docker compose", "").split()) for item in
@@ -77,7 +77,7 @@ def check_web_port(answer: Any, app: Any) -> CheckResult:
     """Exercise 08.3: the host port on which Compose published web's container port 8080."""
     hint = ("The file says 127.0.0.1::8080, so the engine chose the host port: read it from app.ps() "
             "(ComposeContainer.host_port(8080)) or 'docker compose port web 8080'.")
-    missing = _unanswered(answer, hint)
+    missing = unanswered(answer, hint)
     if missing is not None:
         return missing
     try:

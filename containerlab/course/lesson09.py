@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from .checks import CheckResult, _unanswered
+from .grading import CheckResult, unanswered
 
 __all__ = ["SYSTEMD_NEEDS", "check_pid1", "check_supervised_programs", "check_systemd_needs",
            "supervised_programs"]
@@ -32,7 +32,7 @@ def check_pid1(answer: Any, app: Any, workspace: str = "ce") -> CheckResult:
     """Exercise 09.1: the command name of PID 1 in a test-bed workspace."""
     hint = ("Ask the workspace: app.exec('ce', 'cat /proc/1/comm'), or look at CMD in ce/Dockerfile: "
             "the container's first process is what the image starts.")
-    missing = _unanswered(answer, hint)
+    missing = unanswered(answer, hint)
     if missing is not None:
         return missing
     given = str(answer).strip().rsplit("/", 1)[-1]
@@ -52,7 +52,7 @@ def check_supervised_programs(answer: Iterable[str] | str | None, app: Any, work
     """Exercise 09.2: the programs supervisord runs in a test-bed workspace."""
     hint = (f"Run 'supervisorctl status' in the {workspace} workspace (app.exec), or read "
             f"{workspace}/supervisor/testbed.conf: each [program:NAME] is one program.")
-    missing = _unanswered(answer, hint)
+    missing = unanswered(answer, hint)
     if missing is not None:
         return missing
     given = sorted({str(item).strip() for item in ([answer] if isinstance(answer, str) else answer)})
@@ -73,7 +73,7 @@ def check_systemd_needs(answer: Iterable[str] | None) -> CheckResult:
     """Exercise 09.3: which of SYSTEMD_NEEDS systemd wants that a default container does not give it."""
     hint = ("Re-read what systemd printed when it ran as the container's first process, and what "
             "section 3 found about /run and /sys/fs/cgroup.")
-    missing = _unanswered(answer, hint)
+    missing = unanswered(answer, hint)
     if missing is not None:
         return missing
     given = {str(item).strip() for item in ([answer] if isinstance(answer, str) else answer)}

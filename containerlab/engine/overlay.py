@@ -16,7 +16,7 @@ import shutil
 import subprocess
 import tarfile
 import tempfile
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -39,10 +39,11 @@ from ..kernel.overlay import (
     merged_paths,
     upper_changes,
 )
-from ..render.layers import StackLayer, layer_stack, side_by_side
+from ..render.layers import StackLayer, overlay_stack, side_by_side
 from ..render.svg import Diagram
 from .images import BUSYBOX_IMAGE, _require_tool, build_from_context
 from .lab import Lab, LabContainer
+from .progress import Progress
 
 __all__ = ["ENGINE_MARKERS", "LAYERS_IMAGE", "LAYERS_DOCKERFILE", "OWN_LAYERS", "ContainerOverlay", "HandOverlay",
            "build_layers_image",
@@ -340,7 +341,7 @@ class HandOverlay:
         lowers = [StackLayer(f"{name}/: {_listing(layer)}", size, count, kind="lower", tag=name)
                   for name, layer, size, count in zip(self.lowers, entries, sizes, counts)]
         upper = StackLayer(f"upper/: {_listing(entries[-1])}", sizes[-1], counts[-1], tag="upper")
-        return layer_stack(lowers, upper=upper, merged="the union that the mount shows at merged/", title=title)
+        return overlay_stack(lowers, upper=upper, merged="the union that the mount shows at merged/", title=title)
 
 
 def _listing(entries: list[LayerEntry]) -> str:
@@ -350,7 +351,7 @@ def _listing(entries: list[LayerEntry]) -> str:
 
 # -- a container's overlay ----------------------------------------------------------------------
 
-def _print_step(line: str) -> None:
+def _print_instructions(line: str) -> None:
     """Print the build's 'Step N/M : INSTRUCTION' lines, except the LABEL steps (they name the owner)."""
     text = line.strip()
     if text.startswith("Step ") and " : LABEL " not in text:
@@ -366,7 +367,7 @@ def layers_image(lab: Lab) -> str:
     return f"{LAYERS_IMAGE}:{lab.owner[:128]}"
 
 
-def build_layers_image(lab: Lab, progress: Callable[[str], None] = _print_step) -> str:
+def build_layers_image(lab: Lab, progress: Progress = _print_instructions) -> str:
     """Build the lesson's small layered image (FROM busybox + 3 layers) with the lab's labels; its tag."""
     files = {"Dockerfile": LAYERS_DOCKERFILE.encode(), **LAYERS_FILES}
     tag = layers_image(lab)
@@ -448,7 +449,7 @@ class ContainerOverlay:
             else:
                 rows.append(StackLayer(_init_label(entries), kind="init"))
         upper = StackLayer("the container's writable layer", changes=counts[-1])
-        return layer_stack(rows, upper=upper, merged=f"what {self.name} sees as /",
+        return overlay_stack(rows, upper=upper, merged=f"what {self.name} sees as /",
                            title=title or f"Container {self.name}: its overlay root")
 
 

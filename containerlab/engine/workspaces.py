@@ -21,18 +21,9 @@ from pathlib import Path
 from ..errors import HostToolMissingError, LabError
 from ..kernel.host import distro_codename
 from .connect import Engine
-from .images import (
-    BASE_LABELS,
-    CACHE_DIR,
-    DEBIAN_IMAGE,
-    ImageStatus,
-    Progress,
-    build_from_context,
-    image_status,
-    machine_lock,
-    print_progress,
-)
+from .images import BASE_LABELS, CACHE_DIR, DEBIAN_IMAGE, ImageStatus, build_from_context, image_status, machine_lock
 from .lab import Lab
+from .progress import Progress, print_progress
 
 __all__ = ["SUPERVISOR_IMAGE", "SUPERVISOR_DOCKERFILE", "WORKSPACE_PACKAGES", "download_debs",
            "ensure_supervisor_image"]

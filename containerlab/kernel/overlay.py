@@ -16,10 +16,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..errors import ParseError
+from ..images.manifest import instruction_of
 
 __all__ = ["OPAQUE_XATTR", "WHITEOUT_DEVICE", "Change", "ChangeCounts", "ImageLayer", "LayerEntry",
            "LowerDir", "diff_changes", "entry_kind", "image_layer_dirs", "image_layers", "is_whiteout",
-           "layer_change_counts", "map_lowerdirs", "merged_paths", "short_instruction", "upper_changes"]
+           "layer_change_counts", "map_lowerdirs", "merged_paths", "history_label", "upper_changes"]
 
 OPAQUE_XATTR = "trusted.overlay.opaque"
 WHITEOUT_DEVICE = (0, 0)
@@ -168,31 +169,18 @@ def merged_paths(layers: Sequence[Iterable[LayerEntry]]) -> set[str]:
 
 # -- image layers ---------------------------------------------------------------------------
 
-_NOP = re.compile(r"^/bin/sh -c #\(nop\)\s*")
-_SHELL = re.compile(r"^/bin/sh -c\s+")
-_ARGS_PREFIX = re.compile(r"^\|\d+(\s+\S+=\S*)*\s+")
 _SOURCE_HASH = re.compile(r"^(COPY|ADD)\s+(?:(?:file|dir|multi):[0-9a-f]+\s+)?in\s+")
-_BUILDKIT = re.compile(r"\s*# buildkit$")
-_KEYWORDS = ("ADD", "ARG", "CMD", "COPY", "ENTRYPOINT", "ENV", "EXPOSE", "HEALTHCHECK", "LABEL",
-             "MAINTAINER", "ONBUILD", "RUN", "SHELL", "STOPSIGNAL", "USER", "VOLUME", "WORKDIR")
 
 
-def short_instruction(created_by: str, comment: str = "") -> str:
+def history_label(created_by: str, comment: str = "") -> str:
     """A short, stable label for a history entry: 'COPY /etc/motd', 'RUN mkdir -p /srv', 'import'.
 
-    Drops what varies between hosts (content hashes, the classic builder's '/bin/sh -c #(nop)',
-    BuildKit's '# buildkit' marker, build-arg prefixes).
+    The instruction in the images model's one normal form (:func:`containerlab.images.manifest.instruction_of`),
+    without what varies between hosts: content hashes of COPY / ADD sources.
     """
-    text = _BUILDKIT.sub("", " ".join(created_by.split()))
+    text = instruction_of(" ".join(created_by.split()))
     if not text:
         return "import" if "import" in comment.lower() else "(no instruction recorded)"
-    text = _ARGS_PREFIX.sub("", text)
-    if _NOP.match(text):
-        text = _NOP.sub("", text)
-    elif not text.startswith(_KEYWORDS):
-        text = "RUN " + _SHELL.sub("", text)
-    elif text.startswith("RUN "):
-        text = "RUN " + _SHELL.sub("", text[4:])
     hashed = _SOURCE_HASH.match(text)
     if hashed:
         text = f"{hashed.group(1)} {text[hashed.end():]}"
@@ -212,7 +200,7 @@ class ImageLayer:
     @property
     def label(self) -> str:
         """The instruction that made this layer, shortened ('RUN mkdir -p /srv/www')."""
-        return short_instruction(self.created_by, self.comment)
+        return history_label(self.created_by, self.comment)
 
 
 def image_layers(config: Mapping[str, Any], history: Sequence[Mapping[str, Any]] | None = None) -> list[ImageLayer]:

@@ -2,7 +2,7 @@
 
 from .compose_graph import compose_graph
 from .diagrams import checklist, containers_vs_vms, user_kernel_split
-from .layers import StackLayer, layer_stack
+from .layers import StackLayer, overlay_stack
 from .manifest_tree import manifest_tree
 from .nsmap import namespace_map
 from .svg import PALETTE, Diagram, Palette, Svg, Tone, esc, num, text_width, truncate, wrap
@@ -19,7 +19,7 @@ __all__ = [
     "compose_graph",
     "containers_vs_vms",
     "esc",
-    "layer_stack",
+    "overlay_stack",
     "manifest_tree",
     "namespace_map",
     "num",

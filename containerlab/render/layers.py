@@ -14,7 +14,7 @@ from typing import Any
 
 from .svg import PALETTE, Diagram, Svg, Tone, text_width, truncate
 
-__all__ = ["StackLayer", "SIZE_CATEGORIES", "size_category", "layer_stack", "side_by_side"]
+__all__ = ["StackLayer", "SIZE_CATEGORIES", "size_category", "overlay_stack", "side_by_side"]
 
 SIZE_CATEGORIES = ("empty", "< 1 kB", "1–10 kB", "10–100 kB", "0.1–1 MB", "1–10 MB", "10–100 MB",
                    "0.1–1 GB", "≥ 1 GB")
@@ -104,7 +104,7 @@ def _row(svg: Svg, y: float, layer: Any, tag: str, kind: str) -> str:
     return f"{tag}: {label}" + (f" ({details})" if details else "")
 
 
-def layer_stack(layers: Sequence[Any], *, upper: Any = None, merged: str | None = "merged view",
+def overlay_stack(layers: Sequence[Any], *, upper: Any = None, merged: str | None = "merged view",
                 title: str = "Overlay layer stack") -> Diagram:
     """Read-only ``layers`` (bottom first) stacked bottom-up, the writable ``upper`` layer on top
     of them and the ``merged`` view above all. A layer is a StackLayer, a mapping or any object

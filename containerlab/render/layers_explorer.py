@@ -11,9 +11,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from ..images.tarball import FileChange, ImageReport, LayerReport
+from ..text import human_size
 from .svg import PALETTE, Diagram, Svg, Tone, text_width, truncate
 
-__all__ = ["human_size", "short_instruction", "layer_stack", "layer_changes", "compare_images"]
+__all__ = ["one_line_instruction", "image_layer_stack", "layer_changes", "compare_images"]
 
 _HASH = re.compile(r"\b(file|dir|multi|sha256):([0-9a-f]{12})[0-9a-f]{20,}")
 _WIDTH = 900.0
@@ -25,20 +26,9 @@ _DEVICES = {"char": "character device", "block": "block device", "fifo": "named 
 _CHANGE = {"added": ("+", PALETTE.ok), "modified": ("~", PALETTE.warn), "deleted": ("−", PALETTE.fail)}
 
 
-def human_size(size: int) -> str:
-    """Bytes in decimal units, three significant digits: '0 B', '102 B', '3.22 kB', '1.98 MB'."""
-    if size < 1000:
-        return f"{size} B"
-    value = float(size)
-    for unit in ("kB", "MB", "GB", "TB"):
-        value /= 1000
-        if value < 999.5 or unit == "TB":
-            digits = 2 if value < 9.995 else 1 if value < 99.95 else 0
-            return f"{value:.{digits}f} {unit}"
-    raise AssertionError("unreachable")
 
 
-def short_instruction(instruction: str) -> str:
+def one_line_instruction(instruction: str) -> str:
     """An instruction on one line with long hashes cut to 12 digits ('COPY file:73e2b2d48642 in /bin/busybox')."""
     text = " ".join(instruction.split())
     return _HASH.sub(lambda m: f"{m.group(1)}:{m.group(2)}", text) or "(no history: imported or hand-made)"
@@ -62,7 +52,7 @@ def _bar(svg: Svg, x: float, y: float, h: float, layer: LayerReport, largest: in
         svg.rect(x + bar - wasted, y, wasted, h, fill=PALETTE.highlight, rx=2)
 
 
-def layer_stack(image: ImageReport, *, title: str | None = None, selected: int | None = None,
+def image_layer_stack(image: ImageReport, *, title: str | None = None, selected: int | None = None,
                 shared: Iterable[str] = ()) -> Diagram:
     """The layers of an image, newest on top: size bar, change counts, instruction, wasted bytes.
 
@@ -102,7 +92,7 @@ def layer_stack(image: ImageReport, *, title: str | None = None, selected: int |
                 label = f"{symbol}{count}"
                 svg.text(x, y + 30, label, size=11, mono=True, fill=colour if count else p.faint)
                 x += text_width(label, 11, mono=True) + 6
-            svg.text(text_x, y + 15, truncate(short_instruction(layer.instruction), _WIDTH - text_x - 24, 12,
+            svg.text(text_x, y + 15, truncate(one_line_instruction(layer.instruction), _WIDTH - text_x - 24, 12,
                                               mono=True), size=12, mono=True)
             detail = f"diff_id {layer.short_id} · {layer.compression} blob {human_size(layer.size)}"
             if layer.wasted_bytes:
@@ -207,7 +197,7 @@ def layer_changes(layer: LayerReport, *, max_lines: int = 40, per_dir: int = 8, 
     line_h = 19.0
     head = 78.0
     height = head + max(1, len(lines)) * line_h + (line_h if hidden > 0 else 0) + 24
-    heading = title or f"Layer #{layer.index}: {short_instruction(layer.instruction)}"
+    heading = title or f"Layer #{layer.index}: {one_line_instruction(layer.instruction)}"
     svg = Svg(_WIDTH, height, heading, description=f"{total} changed paths in layer {layer.diff_id}")
     svg.text(20, 32, truncate(heading, _WIDTH - 40, 17, bold=True), size=17, bold=True)
     subtitle = (f"{len(layer.added)} added · {len(layer.modified)} modified · {len(layer.deleted)} deleted · "
@@ -298,7 +288,7 @@ def compare_images(first: ImageReport, second: ImageReport, *, names: Sequence[s
                 _bar(svg, x + 40, y + 9, row_h - 18, layer, largest, layer_tone, width=90)
                 svg.text(x + 138, y + 14, human_size(layer.disk_size), size=11, bold=True, fill=layer_tone.ink)
                 svg.text(x + 138, y + 27, layer.short_id, size=10, mono=True, fill=p.muted)
-                svg.text(x + 226, y + row_h / 2, truncate(short_instruction(layer.instruction), column_w - 234, 11,
+                svg.text(x + 226, y + row_h / 2, truncate(one_line_instruction(layer.instruction), column_w - 234, 11,
                                                           mono=True), size=11, mono=True, middle=True)
         if count == 0:
             svg.text(x, head + 12, "no layers", size=12, italic=True, fill=p.muted)

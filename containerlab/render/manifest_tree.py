@@ -22,7 +22,7 @@ from ..images.manifest import (
     OCI_MANIFEST,
 )
 from ..images.registry_client import ManifestWalk
-from .layers_explorer import human_size
+from ..text import human_size
 from .svg import PALETTE, Diagram, Svg, Tone, truncate
 
 __all__ = ["media_type_name", "short_digest", "manifest_tree"]

@@ -15,7 +15,7 @@ import ipywidgets as widgets
 
 from ..errors import LabError
 from ..images.tarball import ImageReport
-from ..render.layers_explorer import compare_images, layer_changes, layer_stack, short_instruction
+from ..render.layers_explorer import compare_images, image_layer_stack, layer_changes, one_line_instruction
 from ..render.svg import Diagram
 
 __all__ = ["LayerExplorer", "layer_options"]
@@ -25,7 +25,7 @@ def layer_options(image: ImageReport, width: int = 70) -> list[tuple[str, int]]:
     """(label, index) per layer, newest first, as the picker lists them: '#2  RUN python3 -m compileall ...'."""
     options = []
     for layer in reversed(image.layers):
-        text = short_instruction(layer.instruction)
+        text = one_line_instruction(layer.instruction)
         if len(text) > width:
             text = text[: width - 1] + "…"
         options.append((f"#{layer.index}  {text}", layer.index))
@@ -93,11 +93,11 @@ class LayerExplorer(widgets.VBox):
 
     def _draw(self, index: int) -> None:
         layer = self.image.layers[index]
-        self.stack_diagram = layer_stack(self.image, selected=index, shared=self.shared)
+        self.stack_diagram = image_layer_stack(self.image, selected=index, shared=self.shared)
         self.changes_diagram = layer_changes(layer, max_lines=self.max_lines)
         counts = layer.counts()
         self.caption.value = (f"<span>Layer #{index}: {counts['added']} added, {counts['modified']} modified, "
-                              f"{counts['deleted']} deleted — {html.escape(short_instruction(layer.instruction))}"
+                              f"{counts['deleted']} deleted — {html.escape(one_line_instruction(layer.instruction))}"
                               "</span>")
         self.stack_view.value = self.stack_diagram.svg
         self.changes_view.value = self.changes_diagram.svg

@@ -37,11 +37,11 @@ from containerlab.kernel.overlay import (
     Change,
     LayerEntry,
     diff_changes,
+    history_label,
     image_layer_dirs,
     image_layers,
     layer_change_counts,
     map_lowerdirs,
-    short_instruction,
 )
 from containerlab.kernel.process import parse_status, read_process
 
@@ -261,8 +261,8 @@ def test_docker_diff_answers(diff):
 
 @FUZZ
 @given(any_text, any_text)
-def test_short_instruction_never_raises(created_by, comment):
-    assert isinstance(short_instruction(created_by, comment), str)
+def test_history_label_never_raises(created_by, comment):
+    assert isinstance(history_label(created_by, comment), str)
 
 
 @FUZZ

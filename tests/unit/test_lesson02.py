@@ -10,7 +10,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from containerlab.course.checks import NOT_ANSWERED
+from containerlab.course.grading import NOT_ANSWERED
 from containerlab.course.lesson02 import (
     INITIAL_INODES,
     check_net_and_uts,

@@ -7,7 +7,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from containerlab.course.checks import NOT_ANSWERED
+from containerlab.course.grading import NOT_ANSWERED
 from containerlab.course.lesson03 import (
     OOM_EXIT_CODE,
     check_oom_exit_code,

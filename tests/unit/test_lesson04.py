@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from containerlab.course.checks import NOT_ANSWERED
+from containerlab.course.grading import NOT_ANSWERED
 from containerlab.course.lesson04 import check_layer_position, check_whiteout_marker, check_whiteout_path
 from containerlab.kernel.mountinfo import parse_mountinfo, root_mount
 from containerlab.kernel.overlay import LowerDir, image_layer_dirs, image_layers, map_lowerdirs

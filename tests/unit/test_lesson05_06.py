@@ -2,7 +2,7 @@
 
 import hashlib
 
-from containerlab.course.checks import NOT_ANSWERED
+from containerlab.course.grading import NOT_ANSWERED
 from containerlab.course.lesson05 import check_layer_count, check_rebuilt_lines, check_recovered_secret
 from containerlab.course.lesson06 import check_manifest_digest, check_pinned_reference, check_reference_parts
 

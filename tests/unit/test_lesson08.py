@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from containerlab.compose import load_compose_file
-from containerlab.course.checks import NOT_ANSWERED
+from containerlab.course.grading import NOT_ANSWERED
 from containerlab.course.lesson08 import check_data_survives, check_start_order, check_web_port
 from containerlab.engine.compose import ComposeContainer
 

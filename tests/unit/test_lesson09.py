@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from containerlab.course.checks import NOT_ANSWERED
+from containerlab.course.grading import NOT_ANSWERED
 from containerlab.course.lesson09 import (
     SYSTEMD_NEEDS,
     check_pid1,

@@ -18,13 +18,13 @@ from containerlab.kernel.overlay import (
     LayerEntry,
     diff_changes,
     entry_kind,
+    history_label,
     image_layer_dirs,
     image_layers,
     is_whiteout,
     layer_change_counts,
     map_lowerdirs,
     merged_paths,
-    short_instruction,
     upper_changes,
 )
 
@@ -86,8 +86,8 @@ def test_image_layers_without_sizes_and_with_bad_input():
     ("", "Imported from -", "import"),
     ("", "", "(no instruction recorded)"),
 ])
-def test_short_instruction(created_by, comment, label):
-    assert short_instruction(created_by, comment) == label
+def test_history_label(created_by, comment, label):
+    assert history_label(created_by, comment) == label
 
 
 def test_image_layer_dirs_bottom_first():

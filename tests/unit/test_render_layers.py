@@ -7,7 +7,7 @@ import xml.etree.ElementTree as ET
 import pytest
 
 from containerlab.kernel.overlay import ChangeCounts, ImageLayer, LayerEntry
-from containerlab.render.layers import SIZE_CATEGORIES, StackLayer, layer_stack, side_by_side, size_category
+from containerlab.render.layers import SIZE_CATEGORIES, StackLayer, overlay_stack, side_by_side, size_category
 
 NS = "{http://www.w3.org/2000/svg}"
 NASTY = 'a<&"b\'>'
@@ -16,7 +16,7 @@ NASTY = 'a<&"b\'>'
 def sample(**options):
     layers = [StackLayer("COPY /bin/busybox", 1_982_256), StackLayer("RUN mkdir -p /srv", 0, ChangeCounts(1)),
               StackLayer("made by the engine: /etc/hosts", kind="init")]
-    return layer_stack(layers, upper=StackLayer("writable", changes=ChangeCounts(1, 1, 1)),
+    return overlay_stack(layers, upper=StackLayer("writable", changes=ChangeCounts(1, 1, 1)),
                        merged="what box sees as /", title="Box", **options)
 
 
@@ -56,7 +56,7 @@ def test_rows_top_down_in_the_summary():
 
 
 def test_labels_are_escaped():
-    diagram = layer_stack([StackLayer(NASTY, 5)], upper=StackLayer(NASTY), merged=NASTY, title=NASTY)
+    diagram = overlay_stack([StackLayer(NASTY, 5)], upper=StackLayer(NASTY), merged=NASTY, title=NASTY)
     shown = texts(diagram.svg)
     assert shown.count(NASTY) >= 4
     assert "<&" not in diagram.svg
@@ -64,7 +64,7 @@ def test_labels_are_escaped():
 
 def test_one_hundred_layers():
     layers = [StackLayer(f"RUN step {i} " + "x" * 300, i * 1000, ChangeCounts(i)) for i in range(100)]
-    diagram = layer_stack(layers, upper=StackLayer("upper"))
+    diagram = overlay_stack(layers, upper=StackLayer("upper"))
     root = ET.fromstring(diagram.svg)
     rows = [t for t in root.iter(f"{NS}text") if (t.text or "").startswith("layer ")]
     assert len(rows) == 100
@@ -75,14 +75,14 @@ def test_one_hundred_layers():
 def test_accepts_any_layer_like():
     layers = [ImageLayer(0, "sha256:a", "/bin/sh -c #(nop) COPY file:abc in /x ", 10),
               {"label": "from a mapping", "size": None, "tag": "mine"}]
-    summary = layer_stack(layers, merged=None).summary.splitlines()
+    summary = overlay_stack(layers, merged=None).summary.splitlines()
     assert summary == ["Overlay layer stack", "mine: from a mapping", "layer 1: COPY /x (< 1 kB)"]
 
 
 def test_empty_stack_and_bad_kind():
-    assert "no read-only layers" in texts(layer_stack([]).svg)
+    assert "no read-only layers" in texts(overlay_stack([]).svg)
     with pytest.raises(ValueError, match="upper="):
-        layer_stack([StackLayer("x", kind="upper")])
+        overlay_stack([StackLayer("x", kind="upper")])
 
 
 @pytest.mark.parametrize("size, label", [(None, ""), (0, "empty"), (1, "< 1 kB"), (999, "< 1 kB"),
@@ -106,5 +106,5 @@ def test_side_by_side_table():
 
 def test_legend_names_only_what_is_drawn():
     assert "engine's init layer" in texts(sample().svg)
-    plain = texts(layer_stack([StackLayer("lower1/", kind="lower", tag="lower1")], merged=None).svg)
+    plain = texts(overlay_stack([StackLayer("lower1/", kind="lower", tag="lower1")], merged=None).svg)
     assert "engine's init layer" not in plain and "writable upper" not in plain and "merged view" not in plain

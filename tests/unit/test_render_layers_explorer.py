@@ -22,12 +22,12 @@ from containerlab.images import (
 )
 from containerlab.render.layers_explorer import (
     compare_images,
-    human_size,
+    image_layer_stack,
     layer_changes,
-    layer_stack,
-    short_instruction,
+    one_line_instruction,
 )
 from containerlab.render.svg import PALETTE, Diagram
+from containerlab.text import human_size
 
 SVG = "{http://www.w3.org/2000/svg}"
 
@@ -59,15 +59,15 @@ def test_human_size(size, shown):
 
 
 def test_short_instruction():
-    assert short_instruction("COPY file:73e2b2d48642b21b357384b0cb81c1869cc5e0c48a00f61553756196058304b9 in /x") == (
+    assert one_line_instruction("COPY file:73e2b2d48642b21b357384b0cb81c1869cc5e0c48a00f61553756196058304b9 in /x") == (
         "COPY file:73e2b2d48642 in /x")
-    assert short_instruction("RUN  apt-get   update\n && x") == "RUN apt-get update && x"
-    assert short_instruction("") == "(no history: imported or hand-made)"
+    assert one_line_instruction("RUN  apt-get   update\n && x") == "RUN apt-get update && x"
+    assert one_line_instruction("") == "(no history: imported or hand-made)"
 
 
 def test_layer_stack_shows_every_layer_newest_on_top():
     image = app_image()
-    diagram = layer_stack(image, selected=2)
+    diagram = image_layer_stack(image, selected=2)
     assert isinstance(diagram, Diagram)
     assert diagram.summary == f"app:1: 3 layers, {human_size(sum(l.disk_size for l in image.layers))}, 411 B wasted"
     root = ET.fromstring(diagram.svg)
@@ -81,12 +81,12 @@ def test_layer_stack_shows_every_layer_newest_on_top():
     assert "411 B wasted (overwritten or deleted later)" in shown  # secret.pem, main.py, data/a, data/b
     assert 'stroke="#db2777"' in diagram.svg and 'fill="#fdf2f8"' in diagram.svg  # selected layer outlined
     assert PALETTE.highlight in diagram.svg  # wasted bytes are highlighted on the bar
-    assert layer_stack(app_image()).svg == layer_stack(app_image()).svg  # deterministic
+    assert image_layer_stack(app_image()).svg == image_layer_stack(app_image()).svg  # deterministic
 
 
 def test_bars_are_proportional_to_layer_size():
     image = app_image()
-    svg = layer_stack(image).svg
+    svg = image_layer_stack(image).svg
     widths = [float(w) for w in re.findall(r'<rect x="58" y="[\d.]+" width="([\d.]+)" height="22" rx="3" '
                                            r'fill="#e0ecff"', svg)]
     sizes = [layer.disk_size for layer in reversed(image.layers)]
@@ -99,14 +99,14 @@ def test_bars_are_proportional_to_layer_size():
 def test_a_hundred_layers():
     steps = [Layer({f"f{i}": b"x" * (i * 10)}, f"RUN step {i}", compression="none") for i in range(100)]
     image = read_image(build_image(steps).data)
-    diagram = layer_stack(image)
+    diagram = image_layer_stack(image)
     assert len([t for t in texts(diagram.svg) if re.fullmatch(r"#\d+", t)]) == 100
     assert float(ET.fromstring(diagram.svg).get("height")) > 100 * 38
 
 
 def test_shared_layers_get_the_shared_colour():
     first, second = app_image("a:1"), app_image("b:1", extra="v2")
-    svg = layer_stack(first, shared=[first.layers[0].diff_id, first.layers[1].diff_id]).svg
+    svg = image_layer_stack(first, shared=[first.layers[0].diff_id, first.layers[1].diff_id]).svg
     assert svg.count(f'fill="{PALETTE.shared.fill}"') == 2 + 1  # two bars and the legend swatch
     assert "shared with the other image (same diff_id)" in texts(svg)
     assert second.layers[1].diff_id == first.layers[1].diff_id and second.layers[2].diff_id != first.layers[2].diff_id
@@ -142,7 +142,7 @@ def test_empty_layer_tree_and_image_without_layers():
     empty = read_image(build_image([Layer({})]).data)
     assert "This layer changes no files." in texts(layer_changes(empty.layers[0]).svg)
     nothing = read_image(build_image([Step("CMD x")]).data)
-    assert layer_stack(nothing).summary.endswith("0 layers, 0 B, 0 B wasted")
+    assert image_layer_stack(nothing).summary.endswith("0 layers, 0 B, 0 B wasted")
     assert "no layers" in texts(compare_images(nothing, nothing).svg)
 
 

@@ -7,7 +7,7 @@ import sys
 import pytest
 
 from containerlab.course import check_cgroup_version, check_default_uid, check_shared_with_host
-from containerlab.course.checks import NOT_ANSWERED
+from containerlab.course.grading import NOT_ANSWERED
 from containerlab.errors import LabError, NoEngineError
 from containerlab.report import Check, Report
 

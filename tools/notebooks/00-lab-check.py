@@ -25,8 +25,7 @@ lab = cl.Lab("00-lab-check")
 # in a terminal. Each line is checked for real; a failure comes with what to do about it.
 # (This cell's output differs from machine to machine, so the course's tests do not compare it.)
 
-# %%
-# NBVAL_IGNORE_OUTPUT
+# %% tags=["nbval-ignore-output"]
 report = cl.doctor()
 report
 
@@ -47,8 +46,7 @@ print("The course can run on this machine:", report.ok)
 # `cl.setup()` builds whichever is missing and skips the rest (`python -m containerlab setup` does the same;
 # `--force` rebuilds).
 
-# %%
-# NBVAL_IGNORE_OUTPUT
+# %% tags=["nbval-ignore-output"]
 if lab.ready_for("engine", task="building the lab images"):
     for status in cl.setup():
         print(status)

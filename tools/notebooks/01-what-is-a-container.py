@@ -24,8 +24,7 @@ from containerlab.render import containers_vs_vms, user_kernel_split
 lab = cl.Lab("01-what-is-a-container")
 HOST_KERNEL = os.uname().release
 
-# %%
-# NBVAL_IGNORE_OUTPUT
+# %% tags=["nbval-ignore-output"]
 print("engine:", lab.engine.summary() if lab.available else f"none ({lab.why_unavailable})")
 print("kernel:", HOST_KERNEL)
 
@@ -70,8 +69,7 @@ if lab.ready_for("engine", task="starting a container to look at from the host")
     visible_inside = [entry for entry in lab.exec(sleeper, ["ls", "/proc"]).output.split() if entry.isdigit()]
     print(f"processes the container can see: {len(visible_inside)} (its sleep, and the ls listing them)")
 
-# %%
-# NBVAL_IGNORE_OUTPUT
+# %% tags=["nbval-ignore-output"]
 if lab.ready_for("engine", task="finding the container's process from the host"):
     host_view = read_process(sleeper.pid)
     parent = read_process(host_view.ppid)
@@ -109,8 +107,7 @@ if lab.ready_for("engine", task="comparing namespaces of the host and the contai
 # %%
 containers_vs_vms(containers=["sleeper", "busybox", "debian"], vms=["vm-1", "vm-2"])
 
-# %%
-# NBVAL_IGNORE_OUTPUT
+# %% tags=["nbval-ignore-output"]
 if lab.ready_for("engine", task="timing a container start"):
     timings = sorted(lab.run("containerlab/busybox", "true").seconds for _ in range(5))
     print(f"create + start + wait + remove a container: {timings[2]:.2f} s (median of 5); "
@@ -129,8 +126,7 @@ if lab.ready_for("engine", task="timing a container start"):
 # %%
 user_kernel_split(highlight="container", syscalls=["open()", "read()", "clock_nanosleep()", "clone()"])
 
-# %%
-# NBVAL_IGNORE_OUTPUT
+# %% tags=["nbval-ignore-output"]
 if lab.ready_for("engine", "root", task="reading the sleeper's current system call"):
     number = Path(f"/proc/{sleeper.pid}/syscall").read_text().split()[0]
     wchan = Path(f"/proc/{sleeper.pid}/wchan").read_text() or "?"
@@ -142,8 +138,7 @@ if lab.ready_for("engine", "root", task="reading the sleeper's current system ca
 # On Binder (and in many cloud notebooks) this notebook's own kernel runs inside a container. The same
 # kernel facts are real here: this process's PID, the PID 1 of its world, and its namespaces.
 
-# %%
-# NBVAL_IGNORE_OUTPUT
+# %% tags=["nbval-ignore-output"]
 me = read_process("self")
 first = read_process(1)
 print(f"this notebook's kernel: PID {me.pid} (NSpid {me.ns_pids}), kernel {HOST_KERNEL}")

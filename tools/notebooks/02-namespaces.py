@@ -21,8 +21,12 @@ import tempfile
 from pathlib import Path
 
 import containerlab as cl
-from containerlab.course.lesson02 import (check_net_and_uts, check_new_uts_hostname, check_pid_host_shares,
-                                          initial_namespaces)
+from containerlab.course.lesson02 import (
+    check_net_and_uts,
+    check_new_uts_hostname,
+    check_pid_host_shares,
+    initial_namespaces,
+)
 from containerlab.engine.namespaces import lab_namespace_map, run_on_host, tools_ready
 from containerlab.kernel.namespaces import NAMESPACE_TYPES, compare_namespaces, read_namespaces
 from containerlab.render.nsmap import namespace_map
@@ -48,8 +52,7 @@ lab = cl.Lab("02-namespaces")
 # target names the namespace by an **inode number**: two processes share a namespace exactly when the numbers
 # match. Here are this notebook's own (the numbers differ from machine to machine):
 
-# %%
-# NBVAL_IGNORE_OUTPUT
+# %% tags=["nbval-ignore-output"]
 for kind in NAMESPACE_TYPES:
     try:
         print(f"{kind:6} -> {os.readlink(f'/proc/self/ns/{kind}')}")
@@ -63,8 +66,7 @@ for kind in NAMESPACE_TYPES:
 # notebook does: blue rows. On Binder the notebook is itself in a container, and the map shows which namespaces
 # that container has of its own.
 
-# %%
-# NBVAL_IGNORE_OUTPUT
+# %% tags=["nbval-ignore-output"]
 namespace_map(compare_namespaces({"host": initial_namespaces(), "notebook": read_namespaces("self")}),
               title="Is this notebook in the host's namespaces?",
               notes={"host": "fixed inode numbers", "notebook": "/proc/self/ns"})
@@ -228,8 +230,7 @@ if lab.ready_for("engine", task="sharing the host's PID namespace"):
 # tick, or another container's network, and redraws the map from `/proc` each time. It never starts a privileged
 # container. Try it: start one with the host's NET, then one in `side`'s network, and watch the letters.
 
-# %%
-# NBVAL_IGNORE_OUTPUT
+# %% tags=["nbval-ignore-output"]
 if lab.ready_for("engine", "root", task="the namespace explorer"):
     explorer = NamespaceExplorer(lab)
     cl.show(explorer)

@@ -20,18 +20,27 @@ import subprocess
 import time
 
 import containerlab as cl
-from containerlab.course.lesson03 import (check_oom_exit_code, check_quarter_cpu, check_v2_file,
-                                          describe_limits, files_table)
+from containerlab.course.lesson03 import (
+    check_oom_exit_code,
+    check_quarter_cpu,
+    check_v2_file,
+    describe_limits,
+    files_table,
+)
 from containerlab.engine.cgroups import container_cgroup_dirs, container_stats, wait_for_exit, watch_cgroup
-from containerlab.kernel.cgroups import (average_cpus, read_cgroup_version, read_controller_versions,
-                                         read_pid_cgroup_stats, read_proc_cgroup)
+from containerlab.kernel.cgroups import (
+    average_cpus,
+    read_cgroup_version,
+    read_controller_versions,
+    read_pid_cgroup_stats,
+    read_proc_cgroup,
+)
 from containerlab.widgets.usage import watch_usage
 
 lab = cl.Lab("03-cgroups")
 MIB = 2**20
 
-# %%
-# NBVAL_IGNORE_OUTPUT
+# %% tags=["nbval-ignore-output"]
 print("engine:", lab.engine.summary() if lab.available else f"none ({lab.why_unavailable})")
 print("cgroup version of this machine:", read_cgroup_version())
 
@@ -58,8 +67,7 @@ if lab.ready_for("engine", task="reading a container's cgroup from the host"):
 # Where did those numbers come from? Each value names the file it was read from (the paths depend on the host's
 # cgroup version and the engine's cgroup driver, so your paths may differ):
 
-# %%
-# NBVAL_IGNORE_OUTPUT
+# %% tags=["nbval-ignore-output"]
 if lab.ready_for("engine", task="listing the cgroup files behind each value"):
     for quantity in ("memory_limit", "memory_usage", "pids_max", "pids_current", "cpu_quota_usec",
                      "cpu_usage_usec"):
@@ -74,8 +82,7 @@ if lab.ready_for("engine", task="listing the cgroup files behind each value"):
 # current distributions) has a single unified hierarchy: one directory per cgroup holds the files of every
 # controller, with shorter, consistent names. The quantities are the same; the files differ:
 
-# %%
-# NBVAL_IGNORE_OUTPUT
+# %% tags=["nbval-ignore-output"]
 version = read_cgroup_version()
 print(f"this machine: cgroup {version}" + (" (its engine uses the v1 files)" if version == "hybrid" else ""))
 print()
@@ -213,8 +220,7 @@ if lab.ready_for("engine", task="containing a fork bomb with a pids limit"):
 # and CPU-time counter every 0.1 s for 3 s and redraws as the samples arrive; the dashed red lines are the limits.
 # (Your chart will differ in the details; the notebook keeps the last one drawn.)
 
-# %%
-# NBVAL_IGNORE_OUTPUT
+# %% tags=["nbval-ignore-output"]
 LOAD = """
 import time
 hog, start = [], time.monotonic()
@@ -248,8 +254,7 @@ if lab.ready_for("engine", task="summarising the usage samples"):
 # probably your login session's (or, where a line shows `/`, the root cgroup, whose numbers are the whole
 # machine's). The same reader as above, pointed at `/proc/self/cgroup`:
 
-# %%
-# NBVAL_IGNORE_OUTPUT
+# %% tags=["nbval-ignore-output"]
 for entry in read_proc_cgroup("self"):
     print(f"{','.join(entry.controllers) or '(v2 unified)':>16}: {entry.path}")
 print()

@@ -23,9 +23,20 @@ from pathlib import Path
 
 import containerlab as cl
 from containerlab.course.lesson04 import check_layer_position, check_whiteout_marker, check_whiteout_path
-from containerlab.engine.overlay import (LAYERS_DOCKERFILE, OWN_LAYERS, HandOverlay, build_layers_image,
-                                         chroot_run, container_overlay, export_rootfs, layers_image,
-                                         mounts_under, remove_workdir, reset_workdir, workdir_for)
+from containerlab.engine.overlay import (
+    LAYERS_DOCKERFILE,
+    OWN_LAYERS,
+    HandOverlay,
+    build_layers_image,
+    chroot_run,
+    container_overlay,
+    export_rootfs,
+    layers_image,
+    mounts_under,
+    remove_workdir,
+    reset_workdir,
+    workdir_for,
+)
 from containerlab.kernel.mountinfo import read_mountinfo, root_mount
 from containerlab.kernel.overlay import OPAQUE_XATTR, is_whiteout
 from containerlab.render.layers import side_by_side
@@ -172,8 +183,7 @@ if lab.ready_for("engine", "root", task="reading a container's overlay mount fro
 # The raw facts, for the curious (the names differ on every machine): the mount's first lowerdirs, and where
 # overlay2's short links point.
 
-# %%
-# NBVAL_IGNORE_OUTPUT
+# %% tags=["nbval-ignore-output"]
 if lab.ready_for("engine", "root", task="showing the raw mount options"):
     print("lowerdir=" + ":".join(overlay.options.lowerdirs[:2]) + ":...")
     print("upperdir=" + overlay.upper)
@@ -235,8 +245,7 @@ if lab.ready_for("engine", "root", task="drawing the container's layer stack"):
 # On Binder and in many cloud notebooks, this notebook itself runs in a container, and its `/` is an overlay mount
 # too. This reads it from `/proc/self/mountinfo`, which needs neither an engine nor root.
 
-# %%
-# NBVAL_IGNORE_OUTPUT
+# %% tags=["nbval-ignore-output"]
 own_root = root_mount(read_mountinfo("self"))
 print(f"this notebook's / is mounted as: {own_root.fs_type}")
 if own_root.overlay is not None:

@@ -32,13 +32,13 @@ from pathlib import Path
 
 import containerlab as cl
 from containerlab.course.lesson05 import check_layer_count, check_rebuilt_lines, check_recovered_secret
-from containerlab.images.dockerfile import lint, map_to_history, parse_dockerfile
 from containerlab.engine.builds import build, context_files, context_tar, image_size, lesson_tag, save, saved_bytes
 from containerlab.engine.images import find_static_busybox
 from containerlab.engine.overlay import remove_workdir, reset_workdir, workdir_for
 from containerlab.images import busybox_image, extract_layer, read_image
+from containerlab.images.dockerfile import lint, map_to_history, parse_dockerfile
 from containerlab.render.layers import size_category
-from containerlab.render.layers_explorer import human_size
+from containerlab.text import human_size
 from containerlab.widgets.layers import LayerExplorer
 
 lab = cl.Lab("05-images-and-dockerfiles")
@@ -48,8 +48,7 @@ WORK = workdir_for(lab)                  # scratch space in /tmp, removed by the
 APP_V1, APP_V2 = lesson_tag(lab, "app", "v1"), lesson_tag(lab, "app", "v2")  # tagged with your name: engines
 SMALL, LEAKY, FIXED = (lesson_tag(lab, name) for name in ("small", "leaky", "fixed"))  # may be shared
 
-# %%
-# NBVAL_IGNORE_OUTPUT
+# %% tags=["nbval-ignore-output"]
 print("engine:", lab.engine.summary() if lab.available else f"none ({lab.why_unavailable})")
 
 # %% [markdown]
@@ -75,8 +74,7 @@ except cl.LabError as err:
 # The **layer explorer**: pick a layer to see what it changed (+ added, ~ modified, − deleted). Bars are the
 # layer's size; the first layer is the busybox binary, the second only symlinks (one per applet).
 
-# %%
-# NBVAL_IGNORE_OUTPUT
+# %% tags=["nbval-ignore-output"]
 if offline is not None:
     cl.show(LayerExplorer(offline, selected=1))
 else:
@@ -141,8 +139,7 @@ if lab.ready_for("engine", task="reading the saved image"):
 # The same image in the explorer. The base layer holds all of Debian; the two small layers on top are the
 # Dockerfile's. Pick the top one to see the byte code `RUN` wrote.
 
-# %%
-# NBVAL_IGNORE_OUTPUT
+# %% tags=["nbval-ignore-output"]
 if lab.ready_for("engine", task="exploring the built image"):
     cl.show(LayerExplorer(image_v1))
 
@@ -184,8 +181,7 @@ if lab.ready_for("engine", task="comparing v1 and v2"):
     print("v1 and v2 share exactly the base image's layers:", len(shared) == base_layers)
     print("their COPY layers differ:", image_v1.layers[-2].diff_id != image_v2.layers[-2].diff_id)
 
-# %%
-# NBVAL_IGNORE_OUTPUT
+# %% tags=["nbval-ignore-output"]
 if lab.ready_for("engine", task="exploring v2 next to v1"):
     cl.show(LayerExplorer(image_v2, other=image_v1, names=("v2", "v1")))
 

@@ -28,15 +28,19 @@ from containerlab.engine.builds import build, lesson_tag
 from containerlab.engine.registry import Registry, pull, push, running_registries, tag
 from containerlab.images import File, Layer, Step, build_image, parse_reference, sha256_digest
 from containerlab.images.registry_client import OciLayout
-from containerlab.workshop.mirrors import daemon_json, insecure_registries_conf, pull_through_cache_config, registries_conf
 from containerlab.render.manifest_tree import manifest_tree
+from containerlab.workshop.mirrors import (
+    daemon_json,
+    insecure_registries_conf,
+    pull_through_cache_config,
+    registries_conf,
+)
 
 lab = cl.Lab("06-registries")
 registry = Registry(owner=lab.owner, lesson=lab.lesson)  # your own registry, on a port of your own
 REPOSITORY = "course/hello"
 
-# %%
-# NBVAL_IGNORE_OUTPUT
+# %% tags=["nbval-ignore-output"]
 print("engine:", lab.engine.summary() if lab.available else f"none ({lab.why_unavailable})")
 
 # %% [markdown]
@@ -109,8 +113,7 @@ if lab.ready_for("engine", task="starting a local registry"):
 # Build a small image (busybox plus one file), **tag** it with the registry's address in front, and **push** it.
 # The tag is what tells the engine where to push: `127.0.0.1:PORT/course/hello:latest`.
 
-# %%
-# NBVAL_IGNORE_OUTPUT
+# %% tags=["nbval-ignore-output"]
 HELLO_DOCKERFILE = 'FROM containerlab/busybox\nCOPY message.txt /message.txt\nCMD ["cat", "/message.txt"]\n'
 if lab.ready_for("engine", task="building, tagging and pushing an image"):
     first_local = lesson_tag(lab, "hello", "v1")
@@ -141,8 +144,7 @@ if lab.ready_for("engine", task="asking the registry what it holds"):
 # it understands, hashes what comes back, and follows the digests down. Every layer blob is streamed, its digest
 # checked, and at the same time it is gunzipped and hashed again to check its **diff_id**.
 
-# %%
-# NBVAL_IGNORE_OUTPUT
+# %% tags=["nbval-ignore-output"]
 if lab.ready_for("engine", task="walking the pushed image"):
     walk = client.walk(REPOSITORY, "latest")
     cl.show(manifest_tree(walk))
@@ -156,7 +158,7 @@ if lab.ready_for("engine", task="checking the digests"):
     print("config digest == the image ID docker shows:", walk.image_id == inspect["Id"])
     print("config diff_ids == the layers docker stacks:", list(walk.config.diff_ids) == inspect["RootFS"]["Layers"])
     print(f"{len(walk.layers)} layers, every blob and diff_id verified:", walk.verified)
-    print("compressed digest != diff_id for every layer:", all(l.digest != l.diff_id for l in walk.layers))
+    print("compressed digest != diff_id for every layer:", all(layer.digest != layer.diff_id for layer in walk.layers))
     print("bytes pulled (compressed) < bytes stacked (uncompressed):",
           walk.manifest.document.layers_size < inspect["Size"])
 
@@ -171,8 +173,7 @@ if lab.ready_for("engine", task="checking the digests"):
 # image has them) and says `Already exists` for those, downloading only the image's own layer; Podman says
 # `Copying blob` for every blob it fetches.
 
-# %%
-# NBVAL_IGNORE_OUTPUT
+# %% tags=["nbval-ignore-output"]
 if lab.ready_for("engine", task="pulling the image back"):
     lab.engine.client.api.remove_image(inspect["Id"], force=True)
     pulled = pull(lab.engine, remote, layers=len(walk.layers))

@@ -20,18 +20,31 @@ import shutil
 
 import containerlab as cl
 from containerlab.course.lesson07 import check_exercise_spec, check_low_level, check_rootless_root
-from containerlab.engine.runtimes import (RUNTIMES, cleanup_runtimes, id_prefix, make_bundle, measure_startup,
-                                          ordinary_user, parent_chain, podman, podman_ready, podman_remove_lab,
-                                          podman_start, rootless_podman, run_bundle, runtime_containers,
-                                          runtime_path, runtime_version)
+from containerlab.engine.runtimes import (
+    RUNTIMES,
+    cleanup_runtimes,
+    id_prefix,
+    make_bundle,
+    measure_startup,
+    ordinary_user,
+    parent_chain,
+    podman,
+    podman_ready,
+    podman_remove_lab,
+    podman_start,
+    rootless_podman,
+    run_bundle,
+    runtime_containers,
+    runtime_path,
+    runtime_version,
+)
 from containerlab.render.bars import Bar, bar_chart
 from containerlab.runtime.spec import edit_spec, parse_id_map, spec_changes, spec_summary
 
 lab = cl.Lab("07-runtimes")
 uid_map = None  # filled in by the rootless cell
 
-# %%
-# NBVAL_IGNORE_OUTPUT
+# %% tags=["nbval-ignore-output"]
 print("engine:", lab.engine.summary() if lab.available else f"none ({lab.why_unavailable})")
 for name in (*RUNTIMES, "podman", "conmon"):
     print(f"{name:7} {runtime_version(name) or 'not installed'}")
@@ -104,8 +117,7 @@ if lab.ready_for("engine", "root", task="running the bundle with runc"):
 # It takes the same bundle. Some versions refuse a host that mixes cgroup v1 and v2 ("hybrid"), so this cell prints
 # what crun itself says.
 
-# %%
-# NBVAL_IGNORE_OUTPUT
+# %% tags=["nbval-ignore-output"]
 if runtime_path("crun") is None:
     print("crun is not installed here (sudo apt-get install crun), so there is nothing to compare.")
 elif lab.ready_for("engine", "root", task="running the bundle with crun"):
@@ -121,8 +133,7 @@ elif lab.ready_for("engine", "root", task="running the bundle with crun"):
 # bundle, and `unshare` making five namespaces with no image, cgroup or root switch at all.
 # (Podman keeps its own image store: the image is copied into it first if it is missing.)
 
-# %%
-# NBVAL_IGNORE_OUTPUT
+# %% tags=["nbval-ignore-output"]
 if lab.ready_for("engine", "root", task="timing the start-up of the same container four ways"):
     timings, skipped = measure_startup(lab, bundle, runs=5)
     for line in skipped:
@@ -188,8 +199,7 @@ elif lab.ready_for("engine", "root", task="running one command line through dock
 # the container can do nothing on the host that the user could not. Here the course's ordinary user `clabuser`
 # runs a container (`./lab test` creates that user; as an ordinary user yourself you would just type `podman run`):
 
-# %%
-# NBVAL_IGNORE_OUTPUT
+# %% tags=["nbval-ignore-output"]
 user = ordinary_user()
 if not podman_ready():
     print("Podman is not installed here, so there is no rootless container to show.")

@@ -102,8 +102,7 @@ if lab.ready_for("engine", task="running the app with Compose"):
 # the containers in dependency order and returns once every one is running and every health check passes.
 # Nothing is pulled: `--pull never`.
 
-# %%
-# NBVAL_IGNORE_OUTPUT
+# %% tags=["nbval-ignore-output"]
 if lab.ready_for("engine", task="starting the app"):
     started = time.perf_counter()
     containers = app.up()
@@ -161,8 +160,7 @@ if lab.ready_for("engine", task="talking to the store from the worker"):
 # `compose logs` merges what every container printed, each line prefixed with its container: `SERVICE-N |` in Docker
 # Compose, `[SERVICE] |` in podman-compose. The worker reports each job; the store logs every change:
 
-# %%
-# NBVAL_IGNORE_OUTPUT
+# %% tags=["nbval-ignore-output"]
 if lab.ready_for("engine", task="reading the app's logs"):
     print(app.logs("worker", "store", tail=3))
 
@@ -246,9 +244,8 @@ if lab.ready_for("engine", task="taking the app down with its volumes"):
 #
 # What this machine has:
 
-# %%
-# NBVAL_IGNORE_OUTPUT
-from containerlab.engine.compose import find_compose_tool  # noqa: E402 - needs only subprocess
+# %% tags=["nbval-ignore-output"]
+from containerlab.engine.compose import find_compose_tool
 
 for engine_name in ("docker", "podman"):
     try:

@@ -24,8 +24,13 @@ from pathlib import Path
 
 import containerlab as cl
 from containerlab.compose import load_compose_file
-from containerlab.course.lesson09 import (SYSTEMD_NEEDS, check_pid1, check_supervised_programs, check_systemd_needs,
-                                          supervised_programs)
+from containerlab.course.lesson09 import (
+    SYSTEMD_NEEDS,
+    check_pid1,
+    check_supervised_programs,
+    check_systemd_needs,
+    supervised_programs,
+)
 from containerlab.engine.images import DEBIAN_IMAGE
 from containerlab.engine.lab import LabContainer
 from containerlab.engine.overlay import remove_workdir, reset_workdir, workdir_for
@@ -96,8 +101,7 @@ if lab.ready_for("engine", task="looking at the workspace's state and PID 1"):
 # %%
 print(SUPERVISOR_DOCKERFILE)
 
-# %%
-# NBVAL_IGNORE_OUTPUT
+# %% tags=["nbval-ignore-output"]
 if lab.ready_for("engine", task="building the workspace base image"):
     print(ensure_supervisor_image(lab.engine))
 
@@ -125,8 +129,7 @@ if lab.ready_for("engine", task="trying systemctl in a container"):
 # was started with, and `/run/systemd/system` (which systemd creates at boot, and which programs test to see
 # whether it runs) is missing. So make systemd itself the container's first process:
 
-# %%
-# NBVAL_IGNORE_OUTPUT
+# %% tags=["nbval-ignore-output"]
 if lab.ready_for("engine", task="starting systemd as PID 1 in a default container"):
     try:
         booted = lab.run(SUPERVISOR_IMAGE, ["/lib/systemd/systemd"], tty=True, timeout=10)
@@ -276,8 +279,7 @@ if lab.ready_for("engine", task="starting the test bed"):
     app.down(volumes=True)
     print("$ compose up -d")
 
-# %%
-# NBVAL_IGNORE_OUTPUT
+# %% tags=["nbval-ignore-output"]
 if lab.ready_for("engine", task="building and starting the workspaces"):
     started = time.perf_counter()
     app.up()

@@ -17,11 +17,11 @@ import inspect
 import os
 
 import containerlab as cl
-from containerlab.runtime import tinyrun
 from containerlab.course.lesson10 import check_cgroup_join_file, check_first_pid, check_tiny_shares
 from containerlab.engine.overlay import export_rootfs, remove_workdir, reset_workdir, workdir_for
 from containerlab.kernel.namespaces import compare_namespaces, read_namespaces
 from containerlab.render.nsmap import namespace_map
+from containerlab.runtime import tinyrun
 
 lab = cl.Lab("10-build-your-own-container")
 WORK = workdir_for(lab)  # this lesson's scratch directory in /tmp, removed by the clean-up cell
@@ -158,8 +158,7 @@ if lab.ready_for("engine", "root", task="comparing the tiny container's namespac
 # All three side by side. One row depends on the engine and the host: Docker gives its containers their own cgroup
 # namespace (the course asks for it on every host), while Podman on a cgroup v1 host leaves them in the host's.
 
-# %%
-# NBVAL_IGNORE_OUTPUT
+# %% tags=["nbval-ignore-output"]
 if comparison is not None:
     cl.show(namespace_map(comparison, title="The host, the tiny container and an engine's container"))
     print(f"{lab.engine.name}'s container has its own cgroup namespace:", "cgroup" in comparison.isolated("host", "engine"))

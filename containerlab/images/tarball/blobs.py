@@ -23,7 +23,7 @@ from .tar import (
     _ZERO_BLOCK,
     BLOCK,
     CHUNK_SIZE,
-    Progress,
+    ByteProgress,
     Source,
     _check_link,
     _layer_path,
@@ -344,7 +344,7 @@ def _total_size(source: Source) -> int | None:
     return None
 
 
-def _scan(source: Source, progress: Progress | None, hashing: bool = True) -> _Archive:
+def _scan(source: Source, progress: ByteProgress | None, hashing: bool = True) -> _Archive:
     hashes = _HashWorker() if hashing else None
     try:
         archive = _Archive(hashes)

@@ -51,7 +51,7 @@ from .tar import (
     _TAR_HINT,
     OPAQUE_MARKER,
     WHITEOUT_PREFIX,
-    Progress,
+    ByteProgress,
     Source,
 )
 
@@ -413,7 +413,7 @@ def _build(archive: _Archive, plan: _Plan, verify: bool) -> ImageReport:
                        visible_size=visible, dive_wasted_bytes=dive_wasted, efficiency=efficiency)
 
 
-def read_images(source: Source, *, verify: bool = True, progress: Progress | None = None) -> list[ImageReport]:
+def read_images(source: Source, *, verify: bool = True, progress: ByteProgress | None = None) -> list[ImageReport]:
     """Every image in a tarball (`docker save` of one or more images, or an OCI image layout).
 
     ``source``: a path, bytes, a binary file object (a pipe is fine) or an iterable of byte
@@ -436,7 +436,7 @@ def read_images(source: Source, *, verify: bool = True, progress: Progress | Non
 
 
 def read_image(source: Source, tag: str | None = None, *, verify: bool = True,
-               progress: Progress | None = None) -> ImageReport:
+               progress: ByteProgress | None = None) -> ImageReport:
     """The one image in a tarball, or the one with ``tag`` when it holds several."""
     images = read_images(source, verify=verify, progress=progress)
     if not images:

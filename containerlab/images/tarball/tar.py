@@ -30,7 +30,8 @@ _HOSTILE_HINT = ("Image layers never contain such entries; this tarball was craf
                  "Do not load or extract it.")
 
 Source = str | os.PathLike | bytes | bytearray | memoryview | BinaryIO | Iterable[bytes]
-Progress = Callable[[int, int | None], None]
+# How the reader reports how far it got: (bytes read so far, total bytes or None when unknown).
+ByteProgress = Callable[[int, int | None], None]
 
 
 
