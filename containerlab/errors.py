@@ -19,6 +19,7 @@ __all__ = [
     "NameConflictError",
     "DigestMismatchError",
     "InvalidReferenceError",
+    "BudgetExceededError",
     "install_notebook_handler",
 ]
 
@@ -105,3 +106,16 @@ class InvalidReferenceError(ParseError):
     def __init__(self, message: str, hint: str, *, part: str) -> None:
         super().__init__(message, hint)
         self.part = part
+
+
+class BudgetExceededError(LabError):
+    """Input would cost more than a reader's budget (images, documents, entries, bytes or seconds) allows.
+
+    ``resource`` names the budget field that ran out and ``limit`` its value, so a caller who trusts the input
+    can pass a larger budget.
+    """
+
+    def __init__(self, message: str, hint: str, *, resource: str, limit: float) -> None:
+        super().__init__(message, hint)
+        self.resource = resource
+        self.limit = limit

@@ -45,7 +45,12 @@ def header(name: str | bytes, *, size: int = 0, kind: bytes = b"0", link: str | 
     raw_name = name.encode("utf-8", "surrogateescape") if isinstance(name, str) else name
     raw_link = link.encode("utf-8", "surrogateescape") if isinstance(link, str) else link
     block = bytearray(BLOCK)
+    prefix = b""
+    if len(raw_name) > 100 and b"/" in raw_name[-101:]:  # ustar: the directory part goes in the 155-byte prefix
+        cut = raw_name.index(b"/", len(raw_name) - 101)
+        prefix, raw_name = raw_name[:cut], raw_name[cut + 1:]
     block[0:len(raw_name[:100])] = raw_name[:100]
+    block[345:345 + len(prefix[:155])] = prefix[:155]
     block[100:108] = _octal(mode, 8)
     block[108:116] = _octal(uid, 8)
     block[116:124] = _octal(gid, 8)
@@ -67,7 +72,9 @@ def member(name: str | bytes, data: bytes = b"", *, kind: bytes = b"0", link: st
            mode: int = 0o644) -> bytes:
     """A complete tar member: header, data, padding (links and directories carry no data)."""
     size = len(data) if kind in (b"0", b"\0") else 0
-    return header(name, size=size, kind=kind, link=link, mode=mode) + padded(data if size else b"")
+    raw = name.encode("utf-8", "surrogateescape") if isinstance(name, str) else name
+    long = b"" if len(raw.rpartition(b"/")[2]) <= 100 and len(raw) <= 255 else pax({"path": raw})
+    return long + header(name, size=size, kind=kind, link=link, mode=mode) + padded(data if size else b"")
 
 
 def pax_record(key: str | bytes, value: str | bytes) -> bytes:

@@ -1,5 +1,9 @@
-"""One pass over the outer tarball: every member hashed (on a second thread), layer blobs gunzipped and
-their tar headers read, small documents (manifests, configs) kept for the planner.
+"""One pass over the outer tarball: every member hashed (on a second thread) with the algorithm its name says,
+layer blobs gunzipped and their tar headers read, small documents (manifests, configs) kept for the planner.
+
+Bounded by the read's :class:`~containerlab.images.budget.Meter`: members, layer entries, bytes read and
+inflated, documents held in memory, seconds. Gzip is inflated at most 1 MiB at a time, so a gzip bomb costs
+time (bounded by the bytes budget), never memory.
 """
 
 from __future__ import annotations
@@ -12,11 +16,12 @@ import zlib
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from ...errors import LabError, ParseError
+from ...errors import BudgetExceededError, LabError, ParseError
+from ..budget import Meter, exceeded
 from .report import TarEntry
 from .tar import (
+    _BLOB_NAME,
     _HOSTILE_HINT,
-    _MAX_BUFFERED_MEMBER,
     _MAX_INFLATE,
     _MAX_LINK_HOPS,
     _TAR_HINT,
@@ -25,33 +30,31 @@ from .tar import (
     CHUNK_SIZE,
     ByteProgress,
     Source,
-    _check_link,
-    _layer_path,
     _Member,
     _Sink,
     _TarStream,
+    layer_entry,
 )
 
+HASHES = ("sha256", "sha512")
+"""The digest algorithms the readers check; a blob named with another one is refused where it is used."""
 
-# -- decoding one layer blob --------------------------------------------------------------------
-class _LayerDecoder:
-    """Gunzips (if needed) a layer blob fed in chunks, hashes the tar stream and parses its headers."""
 
-    def __init__(self, label: str, compressed: bool, on_member: Callable[[_Member], _Sink | None],
-                 new_hash: Callable[[], Any] | None = hashlib.sha256) -> None:
+# -- gzip, inflated a bounded piece at a time ----------------------------------------------------------
+class Gunzip:
+    """Gunzips a stream fed in chunks, handing out at most 1 MiB per piece: a gzip bomb costs time, not memory.
+
+    Concatenated gzip members (pigz, `docker save | gzip` of parts) and zero padding after a member are read as
+    one stream. ``finish()`` raises ParseError when the stream stopped inside a member.
+    """
+
+    def __init__(self, label: str) -> None:
         self.label = label
-        self.compressed = compressed
-        self.parser = _TarStream(label, on_member)
-        self.tar_hash = new_hash() if compressed and new_hash is not None else None
-        self.tar_size = 0
+        self.members = 0
         self._inflate: zlib._Decompress | None = None
-        self._members = 0
 
-    def feed(self, data: memoryview | bytes) -> None:
-        if not self.compressed:
-            self.tar_size += len(data)
-            self.parser.feed(data)
-            return
+    def feed(self, data: bytes | memoryview) -> Iterator[bytes]:
+        """The inflated pieces of the next compressed bytes."""
         while len(data):
             if self._inflate is None:
                 stripped = bytes(data).lstrip(b"\0")
@@ -63,43 +66,78 @@ class _LayerDecoder:
             try:
                 out = inflate.decompress(data, _MAX_INFLATE)
                 while True:
-                    self._tar(out)
-                    if not inflate.unconsumed_tail:
+                    if out:
+                        yield out
+                    if not inflate.unconsumed_tail and len(out) < _MAX_INFLATE:
                         break
                     out = inflate.decompress(inflate.unconsumed_tail, _MAX_INFLATE)
             except zlib.error as err:
                 raise ParseError(f"{self.label}: the gzip data is corrupt ({err}).", _TAR_HINT) from None
             if not inflate.eof:
                 return
-            self._members += 1
+            self.members += 1
             data = inflate.unused_data
             self._inflate = None
 
-    def _tar(self, data: bytes) -> None:
-        if self.tar_hash is not None:
-            self.tar_hash.update(data)
-        self.tar_size += len(data)
-        self.parser.feed(data)
+    def finish(self) -> None:
+        """Check the gzip stream ended after a whole member."""
+        if self._inflate is not None or not self.members:
+            raise ParseError(f"{self.label}: the gzip stream is truncated.", _TAR_HINT)
+
+
+# -- decoding one layer blob --------------------------------------------------------------------
+class _LayerDecoder:
+    """Gunzips (if needed) a layer blob fed in chunks, hashes the tar stream and parses its headers."""
+
+    def __init__(self, label: str, compressed: bool, on_member: Callable[[_Member], _Sink | None],
+                 new_hash: Callable[[], Any] | None = hashlib.sha256, meter: Meter | None = None) -> None:
+        self.label = label
+        self.compressed = compressed
+        self.parser = _TarStream(label, on_member)
+        self.tar_hash = new_hash() if compressed and new_hash is not None else None
+        self.tar_size = 0
+        self._gunzip = Gunzip(label) if compressed else None
+        self._meter = meter
+
+    def feed(self, data: memoryview | bytes) -> None:
+        if self._gunzip is None:
+            self.tar_size += len(data)
+            self.parser.feed(data)
+            return
+        for piece in self._gunzip.feed(data):
+            if self._meter is not None:
+                self._meter.spend("bytes", len(piece))
+            if self.tar_hash is not None:
+                self.tar_hash.update(piece)
+            self.tar_size += len(piece)
+            self.parser.feed(piece)
 
     def finish(self) -> None:
         """Check both the gzip stream and the tar archive ended properly."""
-        if self.compressed and (self._inflate is not None or not self._members):
-            raise ParseError(f"{self.label}: the gzip stream is truncated.", _TAR_HINT)
+        if self._gunzip is not None:
+            self._gunzip.finish()
         self.parser.close()
 
 
 class _BlobScan:
     """One member of the outer tarball: hashed always; read as a layer when it is a (gzipped) tar."""
 
-    def __init__(self, name: str, size: int, new_hash: Callable[[], Any] | None = hashlib.sha256) -> None:
+    __slots__ = ("_buffer", "_decoder", "_hash", "_head", "_meter", "_new_hash", "algorithm", "data", "diff_id",
+                 "digest", "entries", "error", "kind", "name", "size", "tar_size", "unbuffered")
+
+    def __init__(self, name: str, size: int, new_hash: Callable[[], Any] | None = hashlib.sha256,
+                 algorithm: str = "sha256", meter: Meter | None = None) -> None:
         self.name = name
         self._new_hash = new_hash
+        self._meter = meter if meter is not None else Meter(None, "the image tarball")
+        self.algorithm = algorithm
         self.size = size
         self.kind = ""
         self.digest = ""
         self.diff_id = ""
         self.tar_size = 0
         self.data: bytes | None = None
+        self.unbuffered = ""
         self.entries: list[TarEntry] = []
         self.error: LabError | None = None
         self._hash = new_hash() if new_hash is not None else None
@@ -129,21 +167,24 @@ class _BlobScan:
             self._consume(memoryview(head))
         if self._buffer is not None:
             self.data = bytes(self._buffer)
+            self._buffer = None
         if self._hash is not None:
-            self.digest = "sha256:" + self._hash.hexdigest()
+            self.digest = f"{self.algorithm}:{self._hash.hexdigest()}"
         elif self.data is not None:
-            self.digest = "sha256:" + hashlib.sha256(self.data).hexdigest()
+            self.digest = f"{self.algorithm}:{hashlib.new(self.algorithm, self.data).hexdigest()}"
         decoder = self._decoder
         if decoder is None:
             return
         if self.error is None:
             try:
                 decoder.finish()
+            except BudgetExceededError:
+                raise
             except LabError as err:
                 self.error = err
         self.tar_size = decoder.tar_size
         if decoder.tar_hash is not None:
-            self.diff_id = "sha256:" + decoder.tar_hash.hexdigest()
+            self.diff_id = f"{self.algorithm}:{decoder.tar_hash.hexdigest()}"
         elif not decoder.compressed:
             self.diff_id = self.digest
 
@@ -159,8 +200,14 @@ class _BlobScan:
         else:
             self.kind = "other"
         if self.kind in ("tar", "gzip"):
-            self._decoder = _LayerDecoder(self.label, self.kind == "gzip", self._on_entry, self._new_hash)
-        elif self.size <= _MAX_BUFFERED_MEMBER:
+            self._decoder = _LayerDecoder(self.label, self.kind == "gzip", self._on_entry, self._new_hash,
+                                          self._meter)
+        elif self.size > self._meter.budget.document_bytes:
+            self.unbuffered = "document_bytes"
+        elif not self._meter.fits("buffered_bytes", self.size):
+            self.unbuffered = "buffered_bytes"
+        elif self.kind == "other":
+            self._meter.spend("buffered_bytes", self.size)
             self._buffer = bytearray()
 
     def _consume(self, data: memoryview) -> None:
@@ -169,20 +216,16 @@ class _BlobScan:
         elif self._decoder is not None and self.error is None:
             try:
                 self._decoder.feed(data)
+            except BudgetExceededError:
+                raise
             except LabError as err:
                 self.error = err
 
     def _on_entry(self, member: _Member) -> None:
-        label = self.label
-        path = _layer_path(member.name, label)
-        if not path:
-            return None
-        entry = TarEntry(path, member.kind, member.size if member.kind == "file" else 0, member.mode & 0o7777,
-                         member.uid, member.gid, member.mtime, member.linkname)
-        if member.kind in ("hardlink", "symlink"):
-            entry = _check_link(entry, label)
-        self.entries.append(entry)
-        return None
+        entry = layer_entry(member, self.label)
+        if entry is not None:
+            self._meter.spend("entries")
+            self.entries.append(entry)
 
 
 def _valid_checksum(block: bytes) -> bool:
@@ -200,11 +243,11 @@ def _archive_path(name: str) -> str:
 
 
 class _QueuedHash:
-    """A sha256 whose updates run on a _HashWorker's thread, in order; hexdigest() waits for them."""
+    """A hash whose updates run on a _HashWorker's thread, in order; hexdigest() waits for them."""
 
-    def __init__(self, work: queue.Queue[Any]) -> None:
+    def __init__(self, work: queue.Queue[Any], algorithm: str) -> None:
         self._queue = work
-        self._hash = hashlib.sha256()
+        self._hash = hashlib.new(algorithm)
 
     def update(self, data: bytes | memoryview) -> None:
         # The worker reads the bytes later: only immutable bytes may be shared (a caller's bytearray is copied).
@@ -240,8 +283,9 @@ class _HashWorker:
             finally:
                 self._queue.task_done()
 
-    def new(self) -> _QueuedHash:
-        return _QueuedHash(self._queue)
+    def new(self, algorithm: str = "sha256") -> Callable[[], _QueuedHash]:
+        """A factory of hashes with ``algorithm`` that run on this worker."""
+        return lambda: _QueuedHash(self._queue, algorithm)
 
     def close(self) -> None:
         self._queue.put(None)
@@ -251,18 +295,27 @@ class _HashWorker:
 class _Archive:
     """Everything one pass over the outer tarball collected: blobs by member name, and links."""
 
-    def __init__(self, hashes: _HashWorker | None = None) -> None:
+    def __init__(self, hashes: _HashWorker | None = None, meter: Meter | None = None) -> None:
         self.hashes = hashes
+        self.meter = meter if meter is not None else Meter(None, "the image tarball")
         self.blobs: dict[str, _BlobScan] = {}
         self.links: dict[str, str] = {}
 
     def on_member(self, member: _Member) -> _Sink | None:
+        self.meter.spend("members")
         name = _archive_path(member.name)
+        named = _BLOB_NAME.fullmatch(name)
         if member.kind == "file":
             self.links.pop(name, None)
-            scan = _BlobScan(name, member.size, self.hashes.new if self.hashes is not None else None)
+            algorithm = named.group(1) if named and named.group(1) in HASHES else "sha256"
+            new_hash = self.hashes.new(algorithm) if self.hashes is not None else None
+            scan = _BlobScan(name, member.size, new_hash, algorithm, self.meter)
             self.blobs[name] = scan
             return scan
+        if named:
+            raise ParseError(f"The blob {name} is a {member.kind}, not a file: a blob is checked by hashing its "
+                             "own bytes, so it may not point at other ones.", _HOSTILE_HINT)
+        self.blobs.pop(name, None)
         if member.kind == "symlink":
             base = name.rpartition("/")[0]
             target = member.linkname if member.linkname.startswith("/") else f"{base}/{member.linkname}"
@@ -285,11 +338,19 @@ class _Archive:
         raise ParseError(f"{where}: {reference!r} is a loop of links.", _HOSTILE_HINT)
 
     def json(self, name: str, where: str) -> bytes:
-        """A small member's bytes (a JSON document)."""
-        blob = self.resolve(name, where)
-        if blob.data is None:
-            raise ParseError(f"{where}: {name!r} is not a JSON document.", _TAR_HINT)
-        return blob.data
+        """A small member's bytes (a JSON document), counted against the documents budget."""
+        return document_bytes(self.resolve(name, where), where, self.meter)
+
+
+def document_bytes(blob: _BlobScan, where: str, meter: Meter) -> bytes:
+    """The bytes of a blob read as a JSON document; the budget it ran past when it was too large to keep."""
+    if blob.data is None:
+        if blob.unbuffered:
+            raise exceeded(f"{where} ({blob.name}, {blob.size:,} bytes)", blob.unbuffered,
+                           getattr(meter.budget, blob.unbuffered))
+        raise ParseError(f"{where}: the blob {blob.name} is not a JSON document.", _TAR_HINT)
+    meter.document(len(blob.data))
+    return blob.data
 
 
 def _resolve_link(target: str, where: str) -> str:
@@ -306,7 +367,7 @@ def _resolve_link(target: str, where: str) -> str:
     return "/".join(parts)
 
 
-def _chunks(source: Source, chunk_size: int = CHUNK_SIZE) -> Iterator[bytes]:
+def _chunks(source: Source, chunk_size: int = CHUNK_SIZE) -> Iterator[bytes | memoryview]:
     """Bytes of a source in chunks: a path, bytes, a binary file object or an iterable of chunks."""
     if isinstance(source, (str, os.PathLike)):
         try:
@@ -344,20 +405,58 @@ def _total_size(source: Source) -> int | None:
     return None
 
 
-def _scan(source: Source, progress: ByteProgress | None, hashing: bool = True) -> _Archive:
+def archive_chunks(source: Source, meter: Meter, label: str,
+                   progress: ByteProgress | None = None) -> Iterator[bytes | memoryview]:
+    """The tar bytes of a source, gunzipped when it is gzip (``docker save | gzip``, a pack), within the budget.
+
+    Counts bytes read and inflated, checks the deadline per chunk, and reports (bytes read, total) to
+    ``progress``.
+    """
+    total = _total_size(source)
+    done = 0
+    gunzip: Gunzip | None = None
+    first = True
+    for chunk in _chunks(source):
+        if not len(chunk):
+            continue
+        done += len(chunk)
+        meter.spend("bytes", len(chunk))
+        meter.check_time()
+        if first:
+            first = False
+            if bytes(chunk[:2]) == b"\x1f\x8b":
+                gunzip = Gunzip(label)
+        if gunzip is None:
+            yield chunk
+        else:
+            for piece in gunzip.feed(chunk):
+                meter.spend("bytes", len(piece))
+                yield piece
+        if progress is not None:
+            progress(done, total)
+    if gunzip is not None:
+        gunzip.finish()
+
+
+def parse_archive(source: Source, meter: Meter, label: str, on_member: Callable[[_Member], _Sink | None],
+                  progress: ByteProgress | None = None, *, stop: Callable[[], bool] | None = None) -> _TarStream:
+    """Feed a source through the one tar parser; ParseError when it is truncated (unless ``stop()`` said enough)."""
+    parser = _TarStream(label, on_member)
+    for chunk in archive_chunks(source, meter, label, progress):
+        parser.feed(chunk)
+        if stop is not None and stop():
+            return parser
+    parser.close()
+    return parser
+
+
+def _scan(source: Source, progress: ByteProgress | None, hashing: bool = True, meter: Meter | None = None) -> _Archive:
+    meter = meter if meter is not None else Meter(None, "the image tarball")
     hashes = _HashWorker() if hashing else None
     try:
-        archive = _Archive(hashes)
-        parser = _TarStream("the image tarball", archive.on_member)
-        total = _total_size(source)
-        for chunk in _chunks(source):
-            parser.feed(chunk)
-            if progress is not None:
-                progress(parser.consumed, total)
-        parser.close()
+        archive = _Archive(hashes, meter)
+        parse_archive(source, meter, "the image tarball", archive.on_member, progress)
     finally:
         if hashes is not None:
             hashes.close()
     return archive
-
-

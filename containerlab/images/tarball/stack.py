@@ -29,6 +29,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 from ...errors import DigestMismatchError, LabError, ParseError
+from ..budget import Budget, Meter
 from ..manifest import (
     INDEX_MEDIA_TYPES,
     MANIFEST_MEDIA_TYPES,
@@ -42,17 +43,16 @@ from ..manifest import (
     parse_manifest,
 )
 from ..reference import parse_reference
-from .blobs import _Archive, _archive_path, _BlobScan, _scan
+from .blobs import HASHES, _Archive, _archive_path, _BlobScan, _scan, document_bytes
 from .report import FileChange, ImageReport, LayerReport, TarEntry
 from .tar import (
     _BLOB_NAME,
     _HEX_CONFIG,
     _HOSTILE_HINT,
     _TAR_HINT,
-    OPAQUE_MARKER,
-    WHITEOUT_PREFIX,
     ByteProgress,
     Source,
+    whiteout_of,
 )
 
 
@@ -81,61 +81,82 @@ def _check_named_blobs(archive: _Archive, verify: bool) -> None:
     if not verify:
         return
     for name, blob in archive.blobs.items():
-        match = _BLOB_NAME.match(name)
-        if match and match.group(1) == "sha256" and blob.digest != f"sha256:{match.group(2)}":
-            raise _mismatch(f"blob {name}", f"sha256:{match.group(2)}", blob.digest)
+        match = _BLOB_NAME.fullmatch(name)
+        if match and match.group(1) in HASHES and blob.digest != f"{match.group(1)}:{match.group(2)}":
+            raise _mismatch(f"blob {name}", f"{match.group(1)}:{match.group(2)}", blob.digest)
+
+
+def _descriptor_blob(archive: _Archive, descriptor: Descriptor, where: str, verify: bool) -> _BlobScan:
+    """The blob a descriptor names, checked against it: its size, and (verifying) its digest in its own algorithm."""
+    algorithm, encoded = parse_digest(descriptor.digest, f"{where}.digest")
+    blob = archive.resolve(f"blobs/{algorithm}/{encoded}", where)
+    if not verify:
+        return blob
+    if blob.size != descriptor.size:
+        raise DigestMismatchError(
+            f"{where} says {descriptor.size} bytes but blobs/{algorithm}/{encoded} has {blob.size}.",
+            "The tarball was corrupted or tampered with; save or download the image again.",
+            expected=str(descriptor.size), actual=str(blob.size))
+    if algorithm not in HASHES:
+        raise ParseError(f"{where} names its blob with the digest algorithm {algorithm!r}, which cannot be checked.",
+                         "Use sha256 (or sha512) digests, or read it with verify=False if you trust it.")
+    if blob.digest != descriptor.digest:
+        raise _mismatch(f"blob {blob.name}", descriptor.digest, blob.digest)
+    return blob
 
 
 def _oci_plans(archive: _Archive, verify: bool) -> list[_Plan]:
+    """One plan per distinct manifest the index names (directly or through nested indexes), tags merged."""
+    meter = archive.meter
     index = parse_index(archive.json("index.json", "index.json"), "index.json")
     docker_tags: dict[str, list[str]] = {}
     if "manifest.json" in archive.blobs:
         for entry in parse_archive_manifest(archive.json("manifest.json", "manifest.json")):
-            match = _BLOB_NAME.match(_archive_path(entry.config))
+            match = _BLOB_NAME.fullmatch(_archive_path(entry.config))
             if match:
                 docker_tags.setdefault(f"{match.group(1)}:{match.group(2)}", []).extend(entry.repo_tags)
-    plans: list[_Plan] = []
+    plans: dict[str, _Plan] = {}
+    visited_indexes: set[str] = set()
 
-    def descriptor_blob(descriptor: Descriptor, where: str) -> _BlobScan:
-        algorithm, encoded = parse_digest(descriptor.digest, f"{where}.digest")
-        blob = archive.resolve(f"blobs/{algorithm}/{encoded}", where)
-        if verify and blob.size != descriptor.size:
-            raise DigestMismatchError(
-                f"{where} says {descriptor.size} bytes but blobs/{algorithm}/{encoded} has {blob.size}.",
-                "The tarball was corrupted or tampered with; save or download the image again.",
-                expected=str(descriptor.size), actual=str(blob.size))
-        return blob
+    def document(descriptor: Descriptor, where: str) -> bytes:
+        return document_bytes(_descriptor_blob(archive, descriptor, where, verify), where, meter)
 
     def visit(descriptors: tuple[Descriptor, ...], where: str, depth: int) -> None:
         for i, descriptor in enumerate(descriptors):
             path = f"{where}.manifests[{i}]"
+            meter.check_time()
             if descriptor.annotations.get("vnd.docker.reference.type") == "attestation-manifest":
                 continue
+            names = [descriptor.annotations.get("io.containerd.image.name", ""),
+                     descriptor.annotations.get("org.opencontainers.image.ref.name", "")]
             if descriptor.media_type in INDEX_MEDIA_TYPES:
                 if depth > 4:
                     raise ParseError(f"{path}: indexes nest too deep.", _HOSTILE_HINT)
-                blob = descriptor_blob(descriptor, path)
-                visit(parse_index(_blob_bytes(blob, path), path).manifests, path, depth + 1)
+                if descriptor.digest in visited_indexes:
+                    continue
+                visited_indexes.add(descriptor.digest)
+                visit(parse_index(document(descriptor, path), path).manifests, path, depth + 1)
                 continue
             if descriptor.media_type not in MANIFEST_MEDIA_TYPES:
                 continue
-            blob = descriptor_blob(descriptor, path)
-            manifest = parse_manifest(_blob_bytes(blob, path), path)
-            config_blob = descriptor_blob(manifest.config, f"{path}.config")
-            config = parse_config(_blob_bytes(config_blob, f"{path}.config"), f"config {manifest.config.digest}")
-            names = [descriptor.annotations.get("io.containerd.image.name", ""),
-                     descriptor.annotations.get("org.opencontainers.image.ref.name", "")]
+            known = plans.get(descriptor.digest)
+            if known is not None:
+                known.tags = _familiar_tags(known.tags + [n for n in names if "/" in n or ":" in n])
+                continue
+            meter.spend("images")
+            manifest = parse_manifest(document(descriptor, path), path)
+            config = parse_config(document(manifest.config, f"{path}.config"), f"config {manifest.config.digest}")
             tags = _familiar_tags([n for n in names if "/" in n or ":" in n]
                                   + docker_tags.get(manifest.config.digest, []))
-            plans.append(_Plan(
+            plans[descriptor.digest] = _Plan(
                 layout="oci", tags=tags, config_digest=manifest.config.digest,
                 manifest_digest=descriptor.digest, config=config,
-                layer_members=[descriptor_blob(layer, f"{path}.layers[{j}]").name
+                layer_members=[_descriptor_blob(archive, layer, f"{path}.layers[{j}]", verify).name
                                for j, layer in enumerate(manifest.layers)],
-                layer_descriptors=list(manifest.layers)))
+                layer_descriptors=list(manifest.layers))
 
     visit(index.manifests, "index.json", 0)
-    return plans
+    return list(plans.values())
 
 
 def _familiar_tags(names: Iterable[str]) -> list[str]:
@@ -151,30 +172,31 @@ def _familiar_tags(names: Iterable[str]) -> list[str]:
     return tags
 
 
-def _blob_bytes(blob: _BlobScan, where: str) -> bytes:
-    if blob.data is None:
-        raise ParseError(f"{where}: the blob {blob.name} is too large or not JSON.", _TAR_HINT)
-    return blob.data
-
-
 def _docker_plans(archive: _Archive, verify: bool) -> list[_Plan]:
-    plans = []
+    """One plan per distinct (config, layers) entry of manifest.json, tags merged."""
+    meter = archive.meter
+    plans: dict[tuple[str, tuple[str, ...]], _Plan] = {}
     for i, entry in enumerate(parse_archive_manifest(archive.json("manifest.json", "manifest.json"))):
         where = f"manifest.json[{i}]"
+        meter.check_time()
         config_blob = archive.resolve(entry.config, f"{where}.Config")
-        match = _HEX_CONFIG.match(config_blob.name) or _BLOB_NAME.match(config_blob.name)
-        config_digest = config_blob.digest
-        if match and verify:
-            expected = f"sha256:{match.groups()[-1]}"
-            if expected != config_blob.digest:
-                raise _mismatch(f"image config {config_blob.name}", expected, config_blob.digest)
-        config = parse_config(_blob_bytes(config_blob, f"{where}.Config"), f"config {config_blob.name}")
-        plans.append(_Plan(layout="docker-save", tags=_familiar_tags(entry.repo_tags),
-                           config_digest=config_digest, manifest_digest=None, config=config,
-                           layer_members=[archive.resolve(layer, f"{where}.Layers[{j}]").name
-                                          for j, layer in enumerate(entry.layers)],
-                           layer_descriptors=[None] * len(entry.layers)))
-    return plans
+        layer_members = [archive.resolve(layer, f"{where}.Layers[{j}]").name for j, layer in enumerate(entry.layers)]
+        key = (config_blob.name, tuple(layer_members))
+        known = plans.get(key)
+        if known is not None:
+            known.tags = _familiar_tags(known.tags + list(entry.repo_tags))
+            continue
+        meter.spend("images")
+        named = _BLOB_NAME.fullmatch(config_blob.name)
+        match = _HEX_CONFIG.fullmatch(config_blob.name)
+        expected = f"{named.group(1)}:{named.group(2)}" if named else f"sha256:{match.group(1)}" if match else ""
+        if expected and verify and expected != config_blob.digest:
+            raise _mismatch(f"image config {config_blob.name}", expected, config_blob.digest)
+        config = parse_config(document_bytes(config_blob, f"{where}.Config", meter), f"config {config_blob.name}")
+        plans[key] = _Plan(layout="docker-save", tags=_familiar_tags(entry.repo_tags),
+                           config_digest=config_blob.digest, manifest_digest=None, config=config,
+                           layer_members=layer_members, layer_descriptors=[None] * len(entry.layers))
+    return list(plans.values())
 
 
 def _layer_blob(archive: _Archive, plan: _Plan, index: int, verify: bool) -> _BlobScan:
@@ -188,6 +210,10 @@ def _layer_blob(archive: _Archive, plan: _Plan, index: int, verify: bool) -> _Bl
     if blob.error is not None:
         raise blob.error
     expected = plan.config.diff_ids[index]
+    if verify and blob.diff_id.partition(":")[0] != expected.partition(":")[0]:
+        raise ParseError(f"The config names {what} by {expected.partition(':')[0]}, but its blob is named by "
+                         f"{blob.algorithm}: its diff_id cannot be checked.",
+                         "Use one digest algorithm throughout, or read it with verify=False if you trust it.")
     if verify and blob.diff_id != expected:
         raise _mismatch(f"uncompressed {what}", expected, blob.diff_id)
     return blob
@@ -266,13 +292,19 @@ class _Stack:
         return parent
 
     def _remove_subtree(self, node: _Node, path: str, deleted: dict[str, FileChange]) -> int:
-        """Record every path under ``node`` (itself included) as deleted; returns their total size."""
-        total = node.size
-        self._drop(node, path)
-        deleted[path] = FileChange(path, node.kind, node.size, node.link, node.layer)
-        if node.children:
-            for name, child in node.children.items():
-                total += self._remove_subtree(child, f"{path}/{name}", deleted)
+        """Record every path under ``node`` (itself included) as deleted; returns their total size.
+
+        Iterative: a tree thousands of directories deep costs time in proportion to its size, never recursion.
+        """
+        total = 0
+        pending = [(node, path)]
+        while pending:
+            current, where = pending.pop()
+            total += current.size
+            self._drop(current, where)
+            deleted[where] = FileChange(where, current.kind, current.size, current.link, current.layer)
+            if current.children:
+                pending.extend((child, f"{where}/{name}") for name, child in reversed(current.children.items()))
         return total
 
     def apply(self, index: int, entries: list[TarEntry]
@@ -281,14 +313,13 @@ class _Stack:
         opaque: list[str] = []
         files: list[TarEntry] = []
         for entry in entries:
-            directory, _, base = entry.path.rpartition("/")
-            if base.startswith(WHITEOUT_PREFIX):
-                if base == OPAQUE_MARKER:
-                    opaque.append(directory)
-                elif not base.startswith(WHITEOUT_PREFIX + WHITEOUT_PREFIX):
-                    whiteouts.append(f"{directory}/{base[4:]}" if directory else base[4:])
-            else:
+            role, subject = whiteout_of(entry.path)
+            if role == "entry":
                 files.append(entry)
+            elif role == "whiteout":
+                whiteouts.append(subject)
+            elif role == "opaque":
+                opaque.append(subject)
         deleted: dict[str, FileChange] = {}
         dive_sizes: dict[str, int] = {}
         for path in whiteouts:
@@ -391,6 +422,8 @@ def _build(archive: _Archive, plan: _Plan, verify: bool) -> ImageReport:
     pending = []
     for index in range(len(plan.layer_members)):
         blob = _layer_blob(archive, plan, index, verify)
+        archive.meter.spend("entries", len(blob.entries))
+        archive.meter.check_time()
         files, added, modified, deleted, whiteouts, opaque = stack.apply(index, blob.entries)
         descriptor = plan.layer_descriptors[index]
         media_type = descriptor.media_type if descriptor else ""
@@ -413,8 +446,9 @@ def _build(archive: _Archive, plan: _Plan, verify: bool) -> ImageReport:
                        visible_size=visible, dive_wasted_bytes=dive_wasted, efficiency=efficiency)
 
 
-def read_images(source: Source, *, verify: bool = True, progress: ByteProgress | None = None) -> list[ImageReport]:
-    """Every image in a tarball (`docker save` of one or more images, or an OCI image layout).
+def read_images(source: Source, *, verify: bool = True, progress: ByteProgress | None = None,
+                budget: Budget | None = None) -> list[ImageReport]:
+    """Every image in a tarball (`docker save` of one or more images, or an OCI image layout; gzipped or not).
 
     ``source``: a path, bytes, a binary file object (a pipe is fine) or an iterable of byte
     chunks such as docker-py's ``api.get_image(name)``. Blobs are hashed on a second thread
@@ -422,8 +456,15 @@ def read_images(source: Source, *, verify: bool = True, progress: ByteProgress |
     one core it is about twice as fast) and trusts the digests the manifests and config state (a
     gzipped layer.tar in a `docker save` layout then has no stated digest: '').
     ``progress(bytes_read, total_or_None)`` is called per chunk.
+
+    Budget (``budget``, defaults of :class:`Budget`): at most 1,000 distinct images (an index naming a
+    manifest many times gives one image), 10,000 JSON documents of at most 8 MiB each and 64 MiB held
+    together, 100,000 tarball members, 1,000,000 layer entries read plus stacked (about 300 bytes of memory
+    each), 1 TiB read and inflated, 600 seconds. Memory is otherwise a few MiB whatever the tarball's size:
+    gzip is inflated 1 MiB at a time and layer contents are never kept.
     """
-    archive = _scan(source, progress, hashing=verify)
+    meter = Meter(budget, "the image tarball")
+    archive = _scan(source, progress, hashing=verify, meter=meter)
     _check_named_blobs(archive, verify)
     if "index.json" in archive.blobs:
         plans = _oci_plans(archive, verify)
@@ -436,9 +477,9 @@ def read_images(source: Source, *, verify: bool = True, progress: ByteProgress |
 
 
 def read_image(source: Source, tag: str | None = None, *, verify: bool = True,
-               progress: ByteProgress | None = None) -> ImageReport:
-    """The one image in a tarball, or the one with ``tag`` when it holds several."""
-    images = read_images(source, verify=verify, progress=progress)
+               progress: ByteProgress | None = None, budget: Budget | None = None) -> ImageReport:
+    """The one image in a tarball, or the one with ``tag`` when it holds several (budget: see read_images)."""
+    images = read_images(source, verify=verify, progress=progress, budget=budget)
     if not images:
         raise ParseError("The tarball holds no image.", "Save an image into it with 'docker save'.")
     if tag is None:
@@ -453,8 +494,9 @@ def read_image(source: Source, tag: str | None = None, *, verify: bool = True,
                    f"{', '.join(i.name for i in images)}).", "Pass one of the listed tags.")
 
 
-def iter_layers(source: Source, tag: str | None = None, *, verify: bool = True) -> Iterator[LayerReport]:
-    """The layers of an image in a tarball, bottom up (wasted bytes need all layers read first)."""
-    yield from read_image(source, tag, verify=verify).layers
+def iter_layers(source: Source, tag: str | None = None, *, verify: bool = True,
+                budget: Budget | None = None) -> Iterator[LayerReport]:
+    """The layers of an image in a tarball, bottom up (wasted bytes need all layers read first; budget: read_images)."""
+    yield from read_image(source, tag, verify=verify, budget=budget).layers
 
 

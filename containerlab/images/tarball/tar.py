@@ -1,4 +1,15 @@
 """An incremental tar parser (ustar, pax and GNU extensions) fed by chunks, and the path rules of image layers.
+
+This is the package's one tar reader: image tarballs, their layers, OCI layouts, exported root filesystems and
+workshop packs all go through :class:`_TarStream`, and every name goes through the rules at the end of this
+module (:func:`layer_entry`), so each rule is written once:
+
+- a header is trusted only after its extensions are applied: a pax ``size`` replaces the header's and is then
+  checked like it; pax numbers are plain decimals (no ``inf``, no sign where none belongs), names hold no NUL
+  and are at most 4,095 bytes (PATH_MAX), and extension headers waiting for their member hold at most 1 MiB;
+- a name is clean and relative (no absolute path, no ``..``); a whiteout ``.wh.NAME`` is decoded and NAME must
+  be a real file name (not empty, ``.`` or ``..``); a hard link names a path inside, a symbolic link does not
+  climb above the root.
 """
 
 from __future__ import annotations
@@ -15,13 +26,17 @@ WHITEOUT_PREFIX = ".wh."
 OPAQUE_MARKER = ".wh..wh..opq"
 CHUNK_SIZE = 1 << 20
 BLOCK = 512
+MAX_NAME_BYTES = 4095
 _ZERO_BLOCK = bytes(BLOCK)
 _MAX_EXTENDED_HEADER = 1 << 20
-_MAX_BUFFERED_MEMBER = 16 << 20
-_MAX_INFLATE = 4 << 20
+_MAX_PENDING_EXTENDED = 1 << 20
+_MAX_INFLATE = 1 << 20
 _MAX_LINK_HOPS = 16
-_BLOB_NAME = re.compile(r"^blobs/(sha256|sha512)/([a-f0-9]+)$")
-_HEX_CONFIG = re.compile(r"^(?:.*/)?([a-f0-9]{64})(?:\.json)?$")
+_BLOB_NAME = re.compile(r"blobs/([a-z0-9]+)/([a-f0-9]+)", re.ASCII)
+_HEX_CONFIG = re.compile(r"(?:.*/)?([a-f0-9]{64})(?:\.json)?", re.ASCII)
+_PAX_COUNT = re.compile(rb"[0-9]{1,20}")
+_PAX_TIME = re.compile(rb"-?[0-9]{1,20}(?:\.[0-9]{0,20})?")
+_PAX_NUMBERS = {"size": _PAX_COUNT, "uid": _PAX_COUNT, "gid": _PAX_COUNT, "mtime": _PAX_TIME}
 _KINDS = {b"0": "file", b"\0": "file", b"7": "file", b"1": "hardlink", b"2": "symlink", b"3": "char",
           b"4": "block", b"5": "dir", b"6": "fifo"}
 _HEADER_ONLY = frozenset(("hardlink", "symlink", "char", "block", "dir", "fifo"))
@@ -32,7 +47,6 @@ _HOSTILE_HINT = ("Image layers never contain such entries; this tarball was craf
 Source = str | os.PathLike | bytes | bytearray | memoryview | BinaryIO | Iterable[bytes]
 # How the reader reports how far it got: (bytes read so far, total bytes or None when unknown).
 ByteProgress = Callable[[int, int | None], None]
-
 
 
 # -- an incremental tar parser ----------------------------------------------------------------
@@ -81,11 +95,17 @@ def _text(raw: bytes) -> str:
     return raw.split(b"\0", 1)[0].decode("utf-8", "surrogateescape")
 
 
+def _too_long(name: str) -> bool:
+    """Whether a name is longer than PATH_MAX allows (4,095 bytes)."""
+    return len(name) > MAX_NAME_BYTES // 4 and len(name.encode("utf-8", "surrogateescape")) > MAX_NAME_BYTES
+
+
 class _TarStream:
     """Reads a tar archive from bytes fed in any chunking; reports each member to ``on_member``.
 
     ``on_member(member)`` returns a _Sink for the member's data or None to skip it. Only
-    headers are parsed: skipped data costs nothing but moving a position.
+    headers are parsed: skipped data costs nothing but moving a position. Memory: one block,
+    plus at most 1 MiB of extension headers waiting for their member.
     """
 
     def __init__(self, label: str, on_member: Callable[[_Member], _Sink | None]) -> None:
@@ -97,6 +117,8 @@ class _TarStream:
         self._sink: _Sink | None = None
         self._extended = bytearray()
         self._extended_type = b""
+        self._pending = 0
+        self._global_size = 0
         self._pax: dict[str, str] = {}
         self._global_pax: dict[str, str] = {}
         self._long_name: str | None = None
@@ -182,6 +204,9 @@ class _TarStream:
             raise ParseError(f"{self.label}: the data at byte {offset} is not a valid tar header (bad checksum).",
                              _TAR_HINT)
 
+    def _hostile(self, offset: int, what: str) -> ParseError:
+        return ParseError(f"{self.label}: the tar header at byte {offset} {what}.", _HOSTILE_HINT)
+
     def _header(self, block: bytes, offset: int) -> None:
         if block == _ZERO_BLOCK:
             self._state = _END
@@ -189,12 +214,13 @@ class _TarStream:
         self._checksum(block, offset)
         type_flag = block[156:157]
         size = _number(block[124:136], "size", self.label, offset)
-        if size < 0:
-            raise ParseError(f"{self.label}: the tar header at byte {offset} has a negative size.", _TAR_HINT)
         if type_flag in (b"x", b"g", b"L", b"K"):
-            if size > _MAX_EXTENDED_HEADER:
+            if size < 0 or size > _MAX_EXTENDED_HEADER:
                 raise ParseError(f"{self.label}: an extended tar header at byte {offset} claims {size} bytes.",
                                  _HOSTILE_HINT)
+            self._pending += size
+            if self._pending > _MAX_PENDING_EXTENDED:
+                raise self._hostile(offset, "adds to more than 1 MiB of extended headers in a row")
             self._extended_type = type_flag
             self._extended.clear()
             self._left = size
@@ -203,6 +229,7 @@ class _TarStream:
             if not size:
                 self._end_extended()
             return
+        self._pending = 0
         name = _text(block[0:100])
         if block[257:263] == b"ustar\x00" and block[345]:
             name = _text(block[345:500]) + "/" + name
@@ -219,16 +246,17 @@ class _TarStream:
         if pax:
             name = pax.get("path", name)
             linkname = pax.get("linkpath", linkname)
-            try:
-                size = int(pax.get("size", size))
-                uid = int(pax.get("uid", uid))
-                gid = int(pax.get("gid", gid))
-                mtime = int(float(pax.get("mtime", mtime)))
-            except ValueError:
-                raise ParseError(f"{self.label}: a pax header before byte {offset} has a non-numeric value.",
-                                 _TAR_HINT) from None
+            size = int(pax.get("size", size))
+            uid = int(pax.get("uid", uid))
+            gid = int(pax.get("gid", gid))
+            if "mtime" in pax:
+                mtime = int(pax["mtime"].partition(".")[0])
             self._pax = {}
         self._long_name = self._long_link = None
+        if size < 0:
+            raise self._hostile(offset, f"gives {name!r} a negative size ({size})")
+        if _too_long(name) or _too_long(linkname):
+            raise self._hostile(offset, f"has a name longer than {MAX_NAME_BYTES} bytes ({name[:40]!r}...)")
         member = _Member(name, kind, size, _number(block[100:108], "mode", self.label, offset), uid, gid,
                          mtime, linkname, offset)
         self._member_name = name
@@ -262,12 +290,16 @@ class _TarStream:
         else:
             records = self._pax_records(data)
             if kind == b"g":
+                self._global_size += len(data)
+                if self._global_size > _MAX_PENDING_EXTENDED:
+                    raise ParseError(f"{self.label}: its global pax headers add to more than 1 MiB.", _HOSTILE_HINT)
                 self._global_pax.update(records)
             else:
                 self._pax.update(records)
         self._state = _PAD if self._left else _HEADER
 
     def _pax_records(self, data: bytes) -> dict[str, str]:
+        """The records of a pax header, the values the parser uses checked: decimal numbers, names without NUL."""
         records: dict[str, str] = {}
         pos = 0
         while pos < len(data):
@@ -281,20 +313,28 @@ class _TarStream:
             record = data[pos:pos + length]
             if length <= 0 or space < 0 or len(record) != length or not record.endswith(b"\n") or b"=" not in record:
                 raise ParseError(f"{self.label}: a pax extended header is malformed.", _TAR_HINT)
-            key, _, value = record[space - pos + 1:-1].partition(b"=")
-            records[key.decode("utf-8", "replace")] = value.decode("utf-8", "surrogateescape")
+            raw_key, _, value = record[space - pos + 1:-1].partition(b"=")
+            key = raw_key.decode("utf-8", "replace")
+            pattern = _PAX_NUMBERS.get(key)
+            if pattern is not None and not pattern.fullmatch(value):
+                raise ParseError(f"{self.label}: a pax header gives {key} the value {value[:40]!r}, "
+                                 "which is no plain decimal number.", _HOSTILE_HINT)
+            if key in ("path", "linkpath") and b"\0" in value:
+                raise ParseError(f"{self.label}: a pax header gives a {key} with a NUL byte in it.", _HOSTILE_HINT)
+            records[key] = value.decode("utf-8", "surrogateescape")
             pos += length
         return records
 
 
 # -- path rules ---------------------------------------------------------------------------------
-def _layer_path(name: str, label: str) -> str:
-    """A layer entry's name as a clean relative path; ParseError for absolute names and '..'."""
+def _layer_path(name: str, label: str, scope: str = "image") -> str:
+    """An entry's name as a clean relative path; ParseError for absolute names and '..'."""
     if name.startswith("/"):
-        raise ParseError(f"{label}: the entry {name!r} has an absolute path.", _HOSTILE_HINT)
+        raise ParseError(f"{label}: the entry {name!r} has an absolute path, which could land outside the {scope}.",
+                         _HOSTILE_HINT)
     parts = name.split("/")
     if ".." in parts:
-        raise ParseError(f"{label}: the entry {name!r} contains '..' and could land outside the image.",
+        raise ParseError(f"{label}: the entry {name!r} contains '..' and could land outside the {scope}.",
                          _HOSTILE_HINT)
     if "" in parts or "." in parts:
         parts = [part for part in parts if part not in ("", ".")]
@@ -314,18 +354,57 @@ def _climbs_out(directory: str, target: str) -> bool:
     return False
 
 
-def _check_link(entry: TarEntry, label: str) -> TarEntry:
+def _check_link(entry: TarEntry, label: str, scope: str = "image") -> TarEntry:
     target = entry.link_target
     if entry.kind == "hardlink":
         if not target:
             raise ParseError(f"{label}: the hard link {entry.path!r} has no target.", _HOSTILE_HINT)
         if target.startswith("/") or ".." in target.split("/"):
-            raise ParseError(f"{label}: the hard link {entry.path!r} points outside the image ({target!r}).",
+            raise ParseError(f"{label}: the hard link {entry.path!r} points outside the {scope} ({target!r}).",
                              _HOSTILE_HINT)
-        return entry._replace(link_target=_layer_path(target, label))
+        cleaned = _layer_path(target, label, scope)
+        if not cleaned:
+            raise ParseError(f"{label}: the hard link {entry.path!r} points at the root ({target!r}).", _HOSTILE_HINT)
+        return entry._replace(link_target=cleaned)
     if not target.startswith("/") and _climbs_out(entry.path.rpartition("/")[0], target):
-        raise ParseError(f"{label}: the symbolic link {entry.path!r} -> {target!r} climbs out of the image.",
+        raise ParseError(f"{label}: the symbolic link {entry.path!r} -> {target!r} climbs out of the {scope}.",
                          _HOSTILE_HINT)
     return entry
 
 
+def whiteout_of(path: str) -> tuple[str, str]:
+    """What a layer entry's path means to overlayfs, the one decoding of whiteouts.
+
+    ('entry', path) for an ordinary entry, ('whiteout', path deleted), ('opaque', directory made opaque)
+    or ('ignored', path) for AUFS metadata ('.wh..wh.plnk', ...), which no layer applies.
+    """
+    directory, _, base = path.rpartition("/")
+    if not base.startswith(WHITEOUT_PREFIX):
+        return "entry", path
+    if base == OPAQUE_MARKER:
+        return "opaque", directory
+    if base.startswith(WHITEOUT_PREFIX + WHITEOUT_PREFIX):
+        return "ignored", path
+    deleted = base[len(WHITEOUT_PREFIX):]
+    return "whiteout", f"{directory}/{deleted}" if directory else deleted
+
+
+def layer_entry(member: _Member, label: str, *, scope: str = "image", whiteouts: bool = True) -> TarEntry | None:
+    """A tar member as a checked entry: a clean relative path, a whiteout that names a file, links kept inside.
+
+    None for the root entry ('./'). Every reader and extractor of layers (and of root filesystems, with
+    ``whiteouts=False``: their '.wh.' names are plain files) goes through here, so the rules hold everywhere.
+    """
+    path = _layer_path(member.name, label, scope)
+    if not path:
+        return None
+    if whiteouts and WHITEOUT_PREFIX in path:
+        role, subject = whiteout_of(path)
+        if role == "whiteout" and subject.rpartition("/")[2] in ("", ".", ".."):
+            raise ParseError(f"{label}: the whiteout {path!r} names {subject.rpartition('/')[2]!r}, which would "
+                             f"delete a directory around it instead of a file in the {scope}.", _HOSTILE_HINT)
+    entry = TarEntry(path, member.kind, member.size if member.kind == "file" else 0, member.mode & 0o7777,
+                     member.uid, member.gid, member.mtime, member.linkname)
+    if member.kind in ("hardlink", "symlink"):
+        entry = _check_link(entry, label, scope)
+    return entry
