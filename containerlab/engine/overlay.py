@@ -8,21 +8,19 @@ directory in the temp dir and is removed at cleanup. The pure logic lives in
 
 from __future__ import annotations
 
-import io
-import json
 import os
-import posixpath
 import shutil
 import subprocess
-import tarfile
 import tempfile
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
-from ..errors import LabError, ParseError
+from ..errors import LabError
+from ..images.tarball import read_image
+from ..images.tarball.extract import extract_rootfs
 from ..kernel.mountinfo import Mount, OverlayOptions, read_mountinfo, root_mount
 from ..kernel.overlay import (
     OPAQUE_XATTR,
@@ -126,74 +124,15 @@ def reset_workdir(path: str | os.PathLike[str]) -> Path:
 
 # -- a root filesystem is a directory tree ------------------------------------------------------
 
-class _ChunkReader(io.RawIOBase):
-    """A read-only file over an iterator of byte chunks (the engine's streamed answers)."""
+def safe_extract(archive: BinaryIO | Iterable[bytes], dest: str | os.PathLike[str]) -> int:
+    """Extract a root filesystem tar stream into ``dest`` safely; return how many entries it had.
 
-    def __init__(self, chunks: Iterable[bytes]) -> None:
-        self._chunks = iter(chunks)
-        self._pending = b""
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: Any) -> int:
-        while not self._pending:
-            try:
-                self._pending = next(self._chunks)
-            except StopIteration:
-                return 0
-        size = min(len(buffer), len(self._pending))
-        buffer[:size] = self._pending[:size]
-        self._pending = self._pending[size:]
-        return size
-
-
-def _stream(chunks: Iterable[bytes]) -> io.BufferedReader:
-    return io.BufferedReader(_ChunkReader(chunks), buffer_size=1 << 16)
-
-
-def _refuse_unsafe(member: tarfile.TarInfo) -> None:
-    """Refuse entries that could write outside the destination: absolute, '..', outside hard links."""
-    for name in (member.name, member.linkname if member.islnk() else ""):
-        if name.startswith("/") or ".." in posixpath.normpath(name).split("/"):
-            raise LabError(f"The archive entry {member.name!r} points outside the root filesystem "
-                           f"({name!r}); nothing more is extracted.",
-                           "Only extract archives that an engine exported; report this image.")
-
-
-def safe_extract(archive: io.BufferedIOBase | Iterable[bytes], dest: str | os.PathLike[str]) -> int:
-    """Extract a tar stream into ``dest`` safely; return how many entries it had.
-
-    Refuses absolute names, '..' and hard links out of the tree, and lets tarfile's 'tar' filter
-    reject anything that would land outside ``dest`` through a symlink. Numeric owners are kept
-    (a root filesystem's files belong to its own uids).
+    The image package's one safe extractor (:func:`containerlab.images.tarball.extract.extract_rootfs`):
+    absolute names, '..', hard links out of the tree and writes through a symbolic link are refused; device
+    nodes are skipped; numeric owners are kept when run as root (a root filesystem's files belong to its uids).
     """
-    if not hasattr(tarfile, "tar_filter"):
-        raise LabError("This Python cannot extract archives safely (tarfile filters are missing).",
-                       "Use Python 3.11.4+ (or 3.10.12+) for this lesson.")
-    fileobj = archive if hasattr(archive, "read") else _stream(archive)
-    count = 0
-    try:
-        with tarfile.open(fileobj=fileobj, mode="r|") as tar:
-            for member in tar:
-                _refuse_unsafe(member)
-                try:
-                    tar.extract(member, dest, numeric_owner=True, filter="tar")
-                except (OSError, KeyError) as err:
-                    why = err.strerror if isinstance(err, OSError) and err.strerror else "its link target is missing"
-                    raise LabError(f"The archive entry {member.name!r} cannot be extracted ({why}); "
-                                   "nothing more is extracted.",
-                                   "Extract into an empty directory (reset_workdir) an archive an engine "
-                                   "exported.") from None
-                count += 1
-    except tarfile.FilterError as err:
-        raise LabError(f"The archive entry {err.tarinfo.name!r} would land outside the root filesystem "
-                       f"({err}); nothing more is extracted.",
-                       "Only extract archives that an engine exported; report this image.") from None
-    except (tarfile.TarError, EOFError) as err:
-        raise LabError(f"The archive ends early or is damaged after {count} entries ({err}).",
-                       "Export the container again; if it happens again, the engine's disk may be full.") from None
-    return count
+    result = extract_rootfs(archive, dest)
+    return len(result.written) + len(result.skipped)
 
 
 # The file each engine puts in every container to say "you are in a container": not the image's.
@@ -376,18 +315,12 @@ def build_layers_image(lab: Lab, progress: Progress = _print_instructions) -> st
 
 
 def image_config(lab: Lab, image: str) -> dict[str, Any]:
-    """The image's config JSON (rootfs.diff_ids and a history that marks empty layers), from `docker save`."""
-    documents: dict[str, bytes] = {}
-    with tarfile.open(fileobj=_stream(lab.engine.client.api.get_image(image)), mode="r|") as tar:
-        for member in tar:
-            if member.isfile() and "/" not in member.name and member.name.endswith(".json"):
-                documents[member.name] = tar.extractfile(member).read()
-    try:
-        manifest = json.loads(documents["manifest.json"])
-        return json.loads(documents[manifest[0]["Config"]])
-    except (KeyError, IndexError, ValueError):
-        raise ParseError(f"the saved image {image} has no readable manifest.json and config",
-                         "Save it again with 'docker save'; the engine may be too old.") from None
+    """What the image's config says about its layers (rootfs.diff_ids, a history marking empty layers), read from
+    `docker save` with the image package's tarball reader (the engine's own digests trusted)."""
+    config = read_image(lab.engine.client.api.get_image(image), verify=False).config
+    return {"rootfs": {"type": config.rootfs_type, "diff_ids": list(config.diff_ids)},
+            "history": [{"created": step.created, "created_by": step.created_by, "comment": step.comment,
+                         "empty_layer": step.empty_layer} for step in config.history]}
 
 
 @dataclass

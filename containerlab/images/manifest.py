@@ -66,12 +66,12 @@ Json = Mapping[str, Any]
 # -- digests ------------------------------------------------------------------------------
 def parse_digest(text: str, where: str = "digest") -> tuple[str, str]:
     """Split 'sha256:<hex>' into (algorithm, encoded), checking the OCI digest grammar."""
-    if not isinstance(text, str) or not _DIGEST.match(text):
+    if not isinstance(text, str) or not _DIGEST.fullmatch(text):
         raise ParseError(f"{where} is not a digest: {text!r}.",
                          "A digest looks like 'sha256:' followed by 64 lowercase hex digits.")
     algorithm, encoded = text.split(":", 1)
     pattern = _ENCODED.get(algorithm)
-    if pattern is not None and not pattern.match(encoded):
+    if pattern is not None and not pattern.fullmatch(encoded):
         raise ParseError(f"{where} is not a valid {algorithm} digest: {text!r}.",
                          f"A {algorithm} digest has {64 if algorithm == 'sha256' else 128} lowercase hex digits.")
     return algorithm, encoded

@@ -266,7 +266,7 @@ def http_server(routes: dict[str, Answer]) -> Iterator[tuple[str, list[str]]]:
 # -- measuring a call in a child process ---------------------------------------------------------------
 @dataclass
 class Probe:
-    """What a call did in a child process: its outcome line, peak RSS in MB, seconds, and whether it finished."""
+    """What a call did in a child process: its outcome line, peak RSS (VmHWM) in MiB, seconds, whether it finished."""
 
     outcome: str
     peak_mb: float
@@ -282,9 +282,13 @@ class Probe:
 
 PROBE = """
 import resource, sys, time
+def peak_mb():
+    # VmHWM: this process's own peak RSS (getrusage's ru_maxrss keeps the parent's peak across exec on Linux)
+    with open("/proc/self/status") as status:
+        return next(int(line.split()[1]) for line in status if line.startswith("VmHWM:")) / 1024
 resource.setrlimit(resource.RLIMIT_AS, ({memory_cap}, {memory_cap}))
 {setup}
-baseline = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+baseline = peak_mb()
 started = time.perf_counter()
 try:
     result = ({call})
@@ -297,7 +301,7 @@ except Exception as err:
     outcome = type(err).__name__ + " " + " ".join(str(err).split())[:300]
 seconds = time.perf_counter() - started
 print("PROBE", outcome.replace("\\n", " "), file=sys.stderr)
-print("PROBE-NUMBERS", resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, baseline, seconds, file=sys.stderr)
+print("PROBE-NUMBERS", peak_mb(), baseline, seconds, file=sys.stderr)
 """
 
 

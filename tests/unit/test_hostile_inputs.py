@@ -13,6 +13,7 @@ import hashlib
 import io
 import json
 import os
+import subprocess
 import tarfile
 import time
 import zlib
@@ -379,8 +380,8 @@ def test_7_gzip_inflation_is_bounded_per_chunk_in_the_walk(bomb_layout):
     result = probe(f"from containerlab.images.registry_client import OciLayout\n"
                    f"data = open({str(bomb_layout)!r}, 'rb').read()",
                    "OciLayout.from_tar(data).walk().verified", timeout=180, memory_cap_mb=3000)
-    assert result.finished, result
-    assert result.grew_mb < 100, result
+    assert result.outcome == "ok True", result
+    assert result.grew_mb < 20, result  # inflated 1 MiB at a time (a 64 KiB chunk inflated whole: 64 MiB)
 
 
 def test_7_oci_layout_from_a_small_tar_gz_holding_a_gibibyte(tmp_path):
@@ -405,10 +406,13 @@ def test_7_extracting_hundreds_of_1000_deep_paths(tmp_path):
     image = build_image([TarLayer(tar(*members), compression="none")])
     path = tmp_path / "deep.tar"
     path.write_bytes(image.data)
-    result = probe(f"from containerlab.images import read_image, extract_layer\n"
-                   f"report = read_image({str(path)!r})",
-                   f"len(extract_layer({str(path)!r}, report.layers[0], {str(tmp_path / 'rootfs')!r}).written)",
-                   timeout=90)
+    try:
+        result = probe(f"from containerlab.images import read_image, extract_layer\n"
+                       f"report = read_image({str(path)!r})",
+                       f"len(extract_layer({str(path)!r}, report.layers[0], {str(tmp_path / 'rootfs')!r}).written)",
+                       timeout=90)
+    finally:  # pytest's own clean-up (shutil.rmtree) recurses once per directory level: remove the tree here
+        subprocess.run(["rm", "-rf", str(tmp_path / "rootfs")], check=True)
     assert result.outcome.startswith("ok"), result
     assert result.seconds < 20, result
 

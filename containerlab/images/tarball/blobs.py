@@ -313,8 +313,7 @@ class _Archive:
             self.blobs[name] = scan
             return scan
         if named:
-            raise ParseError(f"The blob {name} is a {member.kind}, not a file: a blob is checked by hashing its "
-                             "own bytes, so it may not point at other ones.", _HOSTILE_HINT)
+            check_blob_member(name, member.kind)
         self.blobs.pop(name, None)
         if member.kind == "symlink":
             base = name.rpartition("/")[0]
@@ -340,6 +339,14 @@ class _Archive:
     def json(self, name: str, where: str) -> bytes:
         """A small member's bytes (a JSON document), counted against the documents budget."""
         return document_bytes(self.resolve(name, where), where, self.meter)
+
+
+def check_blob_member(name: str, kind: str) -> None:
+    """A content-addressed member (blobs/<algorithm>/<hex>) must be a regular file: a link would be checked by
+    the bytes it points at, which another name already vouches for."""
+    if kind != "file":
+        raise ParseError(f"The blob {name} is a {kind}, not a file: a blob is checked by hashing its own bytes, so "
+                         "it may not point at other ones.", _HOSTILE_HINT)
 
 
 def document_bytes(blob: _BlobScan, where: str, meter: Meter) -> bytes:

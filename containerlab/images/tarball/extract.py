@@ -54,6 +54,7 @@ class _SafeTree:
         self.target = target
         self.label = label
         self.scope = scope
+        self.outside = "target" if scope == "image" else scope
         self.whiteouts = whiteouts
         self.owners = owners
         self.written: list[str] = []
@@ -117,9 +118,9 @@ class _SafeTree:
                 except FileNotFoundError:
                     info = None
                 if info is not None and stat.S_ISLNK(info.st_mode):
+                    link = "/".join(parts[:index + 1])
                     raise ParseError(f"{self.label}: the entry {relative!r} would be written through the symbolic "
-                                     f"link {'/'.join(parts[:index + 1])!r}, which could point outside the target.",
-                                     _HOSTILE_HINT)
+                                     f"link {link!r}, which could point outside the {self.outside}.", _HOSTILE_HINT)
                 if info is None or not stat.S_ISDIR(info.st_mode):
                     if not create:
                         self._close(fd)
