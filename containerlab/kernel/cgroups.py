@@ -8,7 +8,6 @@ names the files per version (:data:`CGROUP_FILES`) so a lesson can show both.
 from __future__ import annotations
 
 import itertools
-import re
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -16,7 +15,8 @@ from pathlib import Path
 from typing import Literal
 
 from ..errors import ParseError
-from .mountinfo import Mount, parse_mountinfo, proc_file
+from .mountinfo import Mount, parse_mountinfo
+from .procfs import BLANK, kernel_fields, kernel_int, kernel_lines, proc_file, read_kernel_text
 
 CgroupVersion = Literal["v1", "v2", "hybrid", "none"]
 
@@ -46,7 +46,6 @@ _V1_NON_CONTROLLERS = {"rw", "ro", "none", "all", "noprefix", "clone_children", 
 _UNLIMITED_FROM = 2**62
 # Keyed-file entries counted in nanoseconds (v1); the model keeps microseconds like v2.
 _NANOSECOND_KEYS = {"throttled_time"}
-_INTEGER = re.compile(r"-?[0-9]+")
 
 
 def cgroup_files(version: CgroupVersion) -> dict[str, str]:
@@ -70,10 +69,13 @@ class CgroupEntry:
 
 
 def parse_proc_cgroup(text: str) -> list[CgroupEntry]:
-    """Parse /proc/PID/cgroup (``id:controllers:path`` lines) for v1, v2 or both."""
+    """Parse /proc/PID/cgroup (``id:controllers:path`` lines, ended by '\n' only) for v1, v2 or both.
+
+    A path may hold '..' (a process outside the reader's cgroup namespace): it is kept as the kernel wrote it.
+    """
     entries = []
-    for number, line in enumerate(text.splitlines(), 1):
-        if not line.strip():
+    for number, line in enumerate(kernel_lines(text), 1):
+        if not line.strip(BLANK):
             continue
         parts = line.split(":", 2)
         if (len(parts) != 3 or not (parts[0].isascii() and parts[0].isdigit()) or not parts[2].startswith("/")
@@ -89,7 +91,7 @@ def parse_proc_cgroup(text: str) -> list[CgroupEntry]:
 
 def read_proc_cgroup(pid: int | str = "self", proc: str | Path = "/proc") -> list[CgroupEntry]:
     """Read which cgroups a process belongs to (paths relative to the reader's cgroup namespace)."""
-    return parse_proc_cgroup(proc_file(pid, "cgroup", proc).read_text())
+    return parse_proc_cgroup(read_kernel_text(proc_file(pid, "cgroup", proc)))
 
 
 def _v1_controllers(mount: Mount) -> set[str]:
@@ -117,7 +119,7 @@ def detect_cgroup_version(mountinfo_text: str) -> CgroupVersion:
 
 def read_cgroup_version(proc: str | Path = "/proc") -> CgroupVersion:
     """The cgroup version of the host or container this code runs in."""
-    return detect_cgroup_version((Path(proc) / "self" / "mountinfo").read_text())
+    return detect_cgroup_version(read_kernel_text(Path(proc) / "self" / "mountinfo"))
 
 
 @dataclass(frozen=True)
@@ -129,12 +131,31 @@ class CgroupDirs:
     v1: dict[str, str] = field(default_factory=dict)
 
 
+def _resolved(path: str) -> list[str] | None:
+    """The components of a cgroup path with '.' and '..' resolved; None when '..' climbs above its root."""
+    parts: list[str] = []
+    for part in path.split("/"):
+        if part in ("", "."):
+            continue
+        if part == "..":
+            if not parts:
+                return None
+            parts.pop()
+        else:
+            parts.append(part)
+    return parts
+
+
 def _dir_in_mount(mount: Mount, cgroup_path: str, root: str | Path) -> str | None:
-    """The directory of cgroup_path inside a cgroup mount, or None if the mount cannot see it."""
-    base = mount.root.rstrip("/")
-    if cgroup_path != mount.root and not cgroup_path.startswith(base + "/"):
+    """The directory of cgroup_path inside a cgroup mount, or None if the mount cannot see it.
+
+    '..' is resolved first: a path that climbs above the cgroup root (a process outside the reader's cgroup
+    namespace) or out of the mount's root maps to no directory, never to one outside the mount.
+    """
+    path, base = _resolved(cgroup_path), _resolved(mount.root)
+    if path is None or base is None or path[:len(base)] != base:
         return None
-    relative = cgroup_path[len(base):].strip("/")
+    relative = "/".join(path[len(base):])
     directory = Path(root) / mount.mount_point.lstrip("/")
     return str(directory / relative if relative else directory)
 
@@ -165,17 +186,17 @@ def cgroup_dirs(entries: list[CgroupEntry], mounts: list[Mount], root: str | Pat
 def resolve_cgroup_dirs(pid: int | str = "self", proc: str | Path = "/proc",
                         root: str | Path = "/") -> CgroupDirs:
     """Find a process's cgroup directories from /proc/PID/cgroup and the reader's own mountinfo."""
-    mounts = parse_mountinfo((Path(proc) / "self" / "mountinfo").read_text())
+    mounts = parse_mountinfo(read_kernel_text(Path(proc) / "self" / "mountinfo"))
     return cgroup_dirs(read_proc_cgroup(pid, proc), mounts, root)
 
 
 def parse_limit(text: str, source: str = "cgroup file") -> int | None:
     """A single number or 'max'; 'max', -1 and v1's near-2**63 values mean unlimited (None)."""
-    value = text.strip()
+    value = text.strip(BLANK + "\n")
     if value == "max":
         return None
     try:
-        number = int(value)
+        number = kernel_int(value)
     except ValueError:
         raise ParseError(f"{source}: expected a number or 'max', got {value!r}",
                          "Read the file straight from the cgroup directory, unmodified.") from None
@@ -184,9 +205,9 @@ def parse_limit(text: str, source: str = "cgroup file") -> int | None:
 
 def parse_cpu_max(text: str, source: str = "cpu.max") -> tuple[int | None, int]:
     """v2 cpu.max ``"$QUOTA $PERIOD"`` -> (quota in µs or None for 'max', period in µs)."""
-    parts = text.split()
+    parts = kernel_fields(text.strip(BLANK + "\n"))
     if len(parts) != 2:
-        raise ParseError(f"{source}: expected 'QUOTA PERIOD', got {text.strip()!r}",
+        raise ParseError(f"{source}: expected 'QUOTA PERIOD', got {text.strip()[:80]!r}",
                          "cpu.max holds two fields, e.g. 'max 100000' or '50000 100000'.")
     period = parse_limit(parts[1], source)
     if period is None:
@@ -198,14 +219,17 @@ def parse_cpu_max(text: str, source: str = "cpu.max") -> tuple[int | None, int]:
 def parse_keyed(text: str, source: str = "cgroup file") -> dict[str, int]:
     """Flat keyed files (cpu.stat, memory.events, memory.oom_control): ``key value`` per line."""
     values = {}
-    for number, line in enumerate(text.splitlines(), 1):
-        parts = line.split()
+    for number, line in enumerate(kernel_lines(text), 1):
+        parts = kernel_fields(line)
         if not parts:
             continue
-        if len(parts) != 2 or not _INTEGER.fullmatch(parts[1]):
-            raise ParseError(f"{source} line {number}: expected 'key number', got {line!r}",
-                             "Read the file straight from the cgroup directory, unmodified.")
-        values[parts[0]] = int(parts[1])
+        try:
+            if len(parts) != 2:
+                raise ValueError(line)
+            values[parts[0]] = kernel_int(parts[1])
+        except ValueError:
+            raise ParseError(f"{source} line {number}: expected 'key number', got {line[:80]!r}",
+                             "Read the file straight from the cgroup directory, unmodified.") from None
     return values
 
 
@@ -251,7 +275,7 @@ class _Reader:
             return None
         path = Path(directory) / name
         try:
-            return str(path), path.read_text()
+            return str(path), read_kernel_text(path)
         except (FileNotFoundError, NotADirectoryError, PermissionError):
             return None
 
@@ -333,7 +357,7 @@ def controller_versions(mounts: list[Mount], root: str | Path = "/") -> dict[str
         if mount.fs_type != "cgroup2":
             continue
         found = _Reader.text(Path(root) / mount.mount_point.lstrip("/"), "cgroup.controllers")
-        for controller in (found[1].split() if found else []):
+        for controller in (kernel_fields(found[1].strip(BLANK + "\n")) if found else []):
             versions[controller] = "v2"
     for mount in mounts:
         if mount.fs_type == "cgroup":
@@ -345,7 +369,7 @@ def controller_versions(mounts: list[Mount], root: str | Path = "/") -> dict[str
 
 def read_controller_versions(proc: str | Path = "/proc", root: str | Path = "/") -> dict[str, str]:
     """controller_versions() for the mounts this code sees."""
-    return controller_versions(parse_mountinfo((Path(proc) / "self" / "mountinfo").read_text()), root)
+    return controller_versions(parse_mountinfo(read_kernel_text(Path(proc) / "self" / "mountinfo")), root)
 
 
 @dataclass(frozen=True)

@@ -76,7 +76,7 @@ def is_static_elf(head: bytes) -> bool:
 def distro_codename(etc: str = "/etc") -> str:
     """This host's release codename (bookworm, noble, ...), bookworm when unknown."""
     try:
-        facts = parse_os_release(Path(etc, "os-release").read_text())
+        facts = parse_os_release(Path(etc, "os-release").read_text(errors="replace"))
     except OSError:
         return DEFAULT_CODENAME
     return facts.get("VERSION_CODENAME") or DEFAULT_CODENAME
@@ -89,7 +89,7 @@ def apt_mirror(etc: str = "/etc") -> str | None:
         + sorted(Path(etc, "apt/sources.list.d").glob("*.list"))
     for path in files:
         try:
-            text = path.read_text()
+            text = path.read_text(errors="replace")
         except OSError:
             continue
         for uri, suites in parse_apt_sources(text):

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import ParseError
+from .procfs import BLANK, kernel_fields, kernel_lines, proc_file, read_kernel_text
 
 _OCTAL = re.compile(r"\\([0-7]{3})")
 _NUMBER = re.compile(r"[0-9]+")
@@ -161,21 +162,13 @@ def _parse_line(line: str, number: int) -> Mount:
 
 
 def parse_mountinfo(text: str) -> list[Mount]:
-    """Parse the text of /proc/PID/mountinfo into Mounts, in file order; blank lines are skipped."""
-    return [_parse_line(line, n) for n, line in enumerate(text.splitlines(), 1) if line.strip()]
-
-
-def proc_file(pid: int | str, name: str, proc: str | Path = "/proc") -> Path:
-    """The path of /proc/PID/<name>; ProcessLookupError if the process is gone (or never was)."""
-    process_dir = Path(proc) / str(pid)
-    if not process_dir.is_dir():
-        raise ProcessLookupError(f"no process {pid} under {proc}")
-    return process_dir / name
+    """Parse the text of /proc/PID/mountinfo into Mounts, in file order; lines end at '\n' only, blank ones skipped."""
+    return [_parse_line(line, n) for n, line in enumerate(kernel_lines(text), 1) if line.strip(BLANK)]
 
 
 def read_mountinfo(pid: int | str = "self", proc: str | Path = "/proc") -> list[Mount]:
-    """Read and parse the mount table a process sees (its mount namespace, its root)."""
-    return parse_mountinfo(proc_file(pid, "mountinfo", proc).read_text())
+    """Read and parse the mount table a process sees (its mount namespace, its root); any bytes in paths kept."""
+    return parse_mountinfo(read_kernel_text(proc_file(pid, "mountinfo", proc)))
 
 
 def _is_under(path: str, mount_point: str) -> bool:
@@ -202,7 +195,7 @@ def root_mount(mounts: list[Mount]) -> Mount | None:
 
 def filesystems_supported(proc_filesystems_text: str) -> set[str]:
     """Filesystem types named in /proc/filesystems (modules not yet loaded are absent)."""
-    return {line.split()[-1] for line in proc_filesystems_text.splitlines() if line.strip()}
+    return {kernel_fields(line)[-1] for line in kernel_lines(proc_filesystems_text) if line.strip(BLANK)}
 
 
 def overlay_supported(proc_filesystems_text: str) -> bool:
@@ -212,4 +205,4 @@ def overlay_supported(proc_filesystems_text: str) -> bool:
 
 def read_filesystems(proc: str | Path = "/proc") -> set[str]:
     """Read the filesystem types this kernel currently supports."""
-    return filesystems_supported((Path(proc) / "filesystems").read_text())
+    return filesystems_supported(read_kernel_text(Path(proc) / "filesystems"))

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import ParseError
-from .mountinfo import proc_file
+from .procfs import proc_file
 
 NAMESPACE_TYPES: tuple[str, ...] = ("pid", "net", "ipc", "mnt", "uts", "user", "cgroup", "time")
 

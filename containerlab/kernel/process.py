@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import ParseError
+from .procfs import BLANK, kernel_fields, kernel_int, kernel_lines, read_kernel_text
 
 __all__ = ["ProcessStatus", "parse_status", "read_process", "list_pids"]
 
@@ -38,19 +39,19 @@ class ProcessStatus:
 
 
 def parse_status(text: str, cmdline: bytes = b"") -> ProcessStatus:
-    """Parse /proc/PID/status text (and optionally the NUL-separated cmdline)."""
+    """Parse /proc/PID/status text (and optionally the NUL-separated cmdline); lines end at '\n' only."""
     fields: dict[str, str] = {}
-    for line in text.splitlines():
+    for line in kernel_lines(text):
         key, sep, value = line.partition(":")
         if sep:
-            fields[key.strip()] = value.strip()
+            fields[key.strip(BLANK)] = value.strip(BLANK)
     try:
-        pid = int(fields["Pid"])
-        ppid = int(fields.get("PPid", "0"))
-        uid = int(fields.get("Uid", "0").split()[0])
-        ns_pids = tuple(int(p) for p in fields.get("NSpid", str(pid)).split())
+        pid = kernel_int(fields["Pid"])
+        ppid = kernel_int(fields.get("PPid", "0"))
+        uid = kernel_int(kernel_fields(fields.get("Uid", "0"))[0])
+        ns_pids = tuple(kernel_int(p) for p in kernel_fields(fields.get("NSpid", str(pid))))
         rss = fields.get("VmRSS")
-        rss_kb = int(rss.split()[0]) if rss else None
+        rss_kb = kernel_int(kernel_fields(rss)[0]) if rss else None
     except (KeyError, ValueError, IndexError) as err:
         raise ParseError(f"This is not /proc/PID/status text ({err!r} while reading it).",
                          "Pass the contents of /proc/<pid>/status.") from None
@@ -59,13 +60,14 @@ def parse_status(text: str, cmdline: bytes = b"") -> ProcessStatus:
 
 
 def read_process(pid: int | str = "self", proc: str | Path = "/proc") -> ProcessStatus:
-    """Read one process from /proc (FileNotFoundError once it has exited)."""
+    """Read one process from /proc (FileNotFoundError once it has exited); any bytes in its name are kept."""
     base = Path(proc, str(pid))
     try:
-        cmdline = (base / "cmdline").read_bytes()
+        with open(base / "cmdline", "rb") as handle:
+            cmdline = handle.read(1 << 20)
     except PermissionError:
         cmdline = b""
-    return parse_status((base / "status").read_text(), cmdline)
+    return parse_status(read_kernel_text(base / "status"), cmdline)
 
 
 def list_pids(proc: str | Path = "/proc") -> list[int]:

@@ -11,6 +11,7 @@ import copy
 import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
+from fractions import Fraction
 from typing import Any, NamedTuple
 
 from ..errors import ParseError
@@ -24,20 +25,71 @@ OCI_NAMESPACES: dict[str, str] = {"pid": "pid", "network": "net", "ipc": "ipc", 
 NAMESPACE_FLAGS: dict[str, str] = {"pid": "--pid", "network": "--net", "ipc": "--ipc", "uts": "--uts",
                                    "mount": "--mount", "user": "--user", "cgroup": "--cgroup", "time": "--time"}
 _KERNEL_TO_OCI = {kernel: oci for oci, kernel in OCI_NAMESPACES.items()}
-_SIZE = re.compile(r"(\d+(?:\.\d+)?)\s*([kmg]?)i?b?", re.IGNORECASE)
+_SIZE = re.compile(r"([0-9]{1,30}(?:\.[0-9]{1,30})?) ?([kmg]?)i?b?", re.IGNORECASE | re.ASCII)
 _UNITS = {"": 1, "k": 1024, "m": 1024 ** 2, "g": 1024 ** 3}
+_DIGITS = re.compile(r"[0-9]{1,20}")
+MAX_SIZE = 2 ** 63 - 1
+"""The largest size the OCI runtime spec can hold (an int64)."""
+_SPEC_HINT = "Start from the template 'runc spec' writes and change fields with edit_spec."
+_STRINGS = "a list of strings"
+# What this module reads from a spec, parents first: (path, what it must be). Checked before any use.
+_SHAPE: tuple[tuple[tuple[str, ...], str], ...] = (
+    (("process",), "an object"), (("root",), "an object"), (("linux",), "an object"), (("hostname",), "a string"),
+    (("mounts",), "a list of objects"), (("process", "args"), _STRINGS), (("process", "env"), _STRINGS),
+    (("process", "terminal"), "true or false"), (("process", "user"), "an object"),
+    (("process", "user", "uid"), "an integer"), (("process", "user", "gid"), "an integer"),
+    (("root", "path"), "a string"), (("root", "readonly"), "true or false"),
+    (("linux", "namespaces"), "a list of objects"), (("linux", "resources"), "an object"),
+    (("linux", "resources", "memory"), "an object"), (("linux", "resources", "memory", "limit"), "an integer"),
+    (("linux", "cgroupsPath"), "a string"),
+)
+
+
+def _is(value: Any, what: str) -> bool:
+    if what == "an object":
+        return isinstance(value, Mapping)
+    if what == "a string":
+        return isinstance(value, str)
+    if what == "true or false":
+        return isinstance(value, bool)
+    if what == "an integer":
+        return isinstance(value, int) and not isinstance(value, bool)
+    if what == _STRINGS:
+        return isinstance(value, list) and all(isinstance(item, str) for item in value)
+    return isinstance(value, list) and all(isinstance(item, Mapping) for item in value)
+
+
+def _checked(spec: Any) -> Mapping[str, Any]:
+    """``spec`` if every field this module reads has the type the OCI runtime spec gives it; else ParseError."""
+    if not isinstance(spec, Mapping):
+        raise ParseError(f"config.json must be a JSON object, not {type(spec).__name__}.", _SPEC_HINT)
+    for path, what in _SHAPE:
+        value: Any = spec
+        for key in path:
+            value = value.get(key) if isinstance(value, Mapping) else None
+        if value is not None and not _is(value, what):
+            raise ParseError(f"config.json: {'.'.join(path)} must be {what}, not {json.dumps(value)[:60]}.", _SPEC_HINT)
+    for i, namespace in enumerate(spec.get("linux", {}).get("namespaces") or []):
+        if not isinstance(namespace.get("type"), str) or not isinstance(namespace.get("path", ""), str):
+            raise ParseError(f"config.json: linux.namespaces[{i}] needs a string 'type' (and 'path', if any).",
+                             _SPEC_HINT)
+    for i, mount in enumerate(spec.get("mounts") or []):
+        if not isinstance(mount.get("destination", ""), str):
+            raise ParseError(f"config.json: mounts[{i}].destination must be a string.", _SPEC_HINT)
+    return spec
 
 
 def load_spec(text: str) -> dict[str, Any]:
-    """Parse config.json text; a ParseError says what is wrong."""
+    """Parse config.json text; a ParseError says what is wrong (bad JSON, a section missing or of the wrong type)."""
     try:
         spec = json.loads(text)
-    except ValueError as err:
-        raise ParseError(f"config.json is not valid JSON: {err}",
+    except (ValueError, RecursionError) as err:
+        raise ParseError(f"config.json is not valid JSON: {str(err)[:120]}",
                          "Write it again with 'runc spec', or fix the line the message names.") from None
     if not isinstance(spec, dict) or "process" not in spec or "root" not in spec:
         raise ParseError("config.json has no 'process' or 'root' section, so it is not an OCI runtime spec.",
                          "Start from the template 'runc spec' writes.")
+    _checked(spec)
     return spec
 
 
@@ -47,13 +99,20 @@ def dump_spec(spec: Mapping[str, Any]) -> str:
 
 
 def parse_size(size: int | str) -> int:
-    """Bytes from 64m, 64M, 64MiB, 1g or a plain number of bytes."""
+    """Bytes from 64m, 64M, 64MiB, 1.5g or a plain number of bytes (0 to 2**63 - 1, computed exactly)."""
+    hint = "Write it like 64m, 512k, 1g, or a number of bytes."
+    if isinstance(size, bool) or not isinstance(size, (int, str)):
+        raise ParseError(f"{size!r} is not a size.", hint)
     if isinstance(size, int):
-        return size
-    match = _SIZE.fullmatch(str(size).strip())
-    if match is None:
-        raise ParseError(f"{size!r} is not a size.", "Write it like 64m, 512k, 1g, or a number of bytes.")
-    return int(float(match.group(1)) * _UNITS[match.group(2).lower()])
+        value = size
+    else:
+        match = _SIZE.fullmatch(size.strip())
+        if match is None:
+            raise ParseError(f"{size[:40]!r} is not a size.", hint)
+        value = int(Fraction(match.group(1)) * _UNITS[match.group(2).lower()])
+    if not 0 <= value <= MAX_SIZE:
+        raise ParseError(f"{str(size)[:40]} is out of range for a size (0 to 2**63 - 1 bytes).", hint)
+    return value
 
 
 def _oci_namespace(name: str) -> str:
@@ -75,7 +134,7 @@ def edit_spec(spec: Mapping[str, Any], *, args: Sequence[str] | None = None, hos
     namespace is added when a hostname is set, since the runtime refuses a hostname without one.
     ``memory`` sets linux.resources.memory.limit (and the same swap limit: no swapping past it).
     """
-    new = copy.deepcopy(dict(spec))
+    new = copy.deepcopy(dict(_checked(spec)))
     process = new.setdefault("process", {})
     linux = new.setdefault("linux", {})
     if args is not None:
@@ -106,22 +165,27 @@ def edit_spec(spec: Mapping[str, Any], *, args: Sequence[str] | None = None, hos
 
 def namespace_types(spec: Mapping[str, Any]) -> list[str]:
     """The kernel names of the namespaces the runtime will create (those without a path to join)."""
-    return [OCI_NAMESPACES.get(ns["type"], ns["type"]) for ns in spec.get("linux", {}).get("namespaces", [])
-            if not ns.get("path")]
+    namespaces = _checked(spec).get("linux", {}).get("namespaces") or []
+    return [OCI_NAMESPACES.get(ns["type"], ns["type"]) for ns in namespaces if not ns.get("path")]
 
 
 def memory_limit(spec: Mapping[str, Any]) -> int | None:
     """linux.resources.memory.limit in bytes, or None."""
-    return spec.get("linux", {}).get("resources", {}).get("memory", {}).get("limit")
+    linux = _checked(spec).get("linux") or {}
+    return ((linux.get("resources") or {}).get("memory") or {}).get("limit")
 
 
-def _flatten(value: Any, prefix: str = "") -> dict[str, Any]:
-    if isinstance(value, Mapping):
-        flat: dict[str, Any] = {}
-        for key, item in value.items():
-            flat.update(_flatten(item, f"{prefix}.{key}" if prefix else str(key)))
-        return flat or {prefix: {}}
-    return {prefix: value}
+def _flatten(value: Any) -> dict[str, Any]:
+    """Nested objects as 'a.b.c' keys (iterative: any depth)."""
+    flat: dict[str, Any] = {}
+    pending: list[tuple[str, Any]] = [("", value)]
+    while pending:
+        prefix, item = pending.pop()
+        if isinstance(item, Mapping) and item:
+            pending.extend((f"{prefix}.{key}" if prefix else str(key), child) for key, child in item.items())
+        else:
+            flat[prefix] = {} if isinstance(item, Mapping) else item
+    return flat
 
 
 def spec_changes(before: Mapping[str, Any], after: Mapping[str, Any]) -> list[str]:
@@ -140,6 +204,7 @@ def spec_changes(before: Mapping[str, Any], after: Mapping[str, Any]) -> list[st
 
 def spec_summary(spec: Mapping[str, Any]) -> list[str]:
     """The fields a learner looks at first, as short lines."""
+    spec = _checked(spec)
     process = spec.get("process", {})
     limit = memory_limit(spec)
     return [
@@ -168,11 +233,12 @@ class IdRange(NamedTuple):
 def parse_id_map(text: str) -> list[IdRange]:
     """Parse a uid_map/gid_map file ('0 1001 1' lines); a ParseError names a bad line."""
     ranges = []
-    for line in text.splitlines():
-        if not line.strip():
+    for line in text.split("\n"):  # kernel text: lines end at '\n' only, numbers are ASCII digits
+        if not line.strip(" \t"):
             continue
-        parts = line.split()
-        if len(parts) != 3 or not all(part.isdigit() for part in parts):
+        parts = line.strip(" \t").replace("\t", " ").split(" ")
+        parts = [part for part in parts if part]
+        if len(parts) != 3 or not all(_DIGITS.fullmatch(part) for part in parts):
             raise ParseError(f"{line.strip()!r} is not a uid_map line (three numbers).",
                              "Pass the text of /proc/PID/uid_map as it is.")
         ranges.append(IdRange(*(int(part) for part in parts)))
