@@ -307,7 +307,7 @@ class ContainerSettings:
     @property
     def env_map(self) -> dict[str, str]:
         """ENV as a dict (the last value of a repeated name wins)."""
-        return dict(item.split("=", 1) if "=" in item else (item, "") for item in self.env)
+        return {name: value for name, _, value in (item.partition("=") for item in self.env)}
 
 
 @dataclass(frozen=True)

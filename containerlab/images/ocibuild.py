@@ -254,9 +254,9 @@ def build_image(steps: Sequence[Layer | TarLayer | Step | Mapping[str, Content]]
         raise LabError(f"Unknown layout {layout!r}.", "Use layout='oci' or layout='docker'.")
     reference = parse_reference(tag)
     arch, host_variant = host_architecture()
-    steps = [Layer(step) if isinstance(step, Mapping) else step for step in steps]
+    built_steps: list[Layer | TarLayer | Step] = [Layer(step) if isinstance(step, Mapping) else step for step in steps]
     layers: list[tuple[Layer | TarLayer, bytes, bytes]] = []
-    for step in steps:
+    for step in built_steps:
         if isinstance(step, (Layer, TarLayer)):
             if step.compression not in ("gzip", "none"):
                 raise LabError(f"Unknown layer compression {step.compression!r}.", "Use 'gzip' or 'none'.")
@@ -280,7 +280,7 @@ def build_image(steps: Sequence[Layer | TarLayer | Step | Mapping[str, Content]]
     config: dict = {
         "architecture": architecture or arch, "os": os_name, "created": created, "config": settings,
         "rootfs": {"type": "layers", "diff_ids": diff_ids},
-        "history": [_history(step, created) for step in steps],
+        "history": [_history(step, created) for step in built_steps],
     }
     chosen_variant = host_variant if variant is None and architecture is None else (variant or "")
     if chosen_variant:
@@ -335,15 +335,15 @@ def build_image(steps: Sequence[Layer | TarLayer | Step | Mapping[str, Content]]
         if parent:
             members["repositories"] = _json({short_tag.rsplit(":", 1)[0]: {reference.tag or "latest": parent}})
     buffer = io.BytesIO()
-    with tarfile.open(fileobj=buffer, mode="w", format=tarfile.PAX_FORMAT) as tar:
+    with tarfile.open(fileobj=buffer, mode="w", format=tarfile.PAX_FORMAT) as archive:
         for name in sorted(members):
             data = members[name]
             if data is None:
-                tar.addfile(_info(name, tarfile.DIRTYPE, 0o755))
+                archive.addfile(_info(name, tarfile.DIRTYPE, 0o755))
             elif isinstance(data, str):
-                tar.addfile(_info(name, tarfile.SYMTYPE, 0o777, link=data))
+                archive.addfile(_info(name, tarfile.SYMTYPE, 0o777, link=data))
             else:
-                tar.addfile(_info(name, tarfile.REGTYPE, 0o644, size=len(data)), io.BytesIO(data))
+                archive.addfile(_info(name, tarfile.REGTYPE, 0o644, size=len(data)), io.BytesIO(data))
     return BuiltImage(data=buffer.getvalue(), tag=short_tag, layout=layout, config_digest=config_digest,
                       manifest_digest=manifest_digest, diff_ids=tuple(diff_ids), layer_digests=tuple(layer_digests),
                       config=config)

@@ -449,12 +449,12 @@ class _WatchedHTTPSConnection(http.client.HTTPSConnection):
 
 class _WatchedHTTPHandler(urllib.request.HTTPHandler):
     def http_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
-        return self.do_open(_WatchedHTTPConnection, req, deadline=getattr(req, _DEADLINE, None))  # type: ignore[arg-type]
+        return self.do_open(_WatchedHTTPConnection, req, deadline=getattr(req, _DEADLINE, None))
 
 
 class _WatchedHTTPSHandler(urllib.request.HTTPSHandler):
     def https_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
-        return self.do_open(_WatchedHTTPSConnection, req, context=self._context,  # type: ignore[attr-defined,arg-type]
+        return self.do_open(_WatchedHTTPSConnection, req, context=self._context,  # type: ignore[attr-defined]
                             deadline=getattr(req, _DEADLINE, None))
 
 

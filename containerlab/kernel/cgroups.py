@@ -335,7 +335,7 @@ def read_cgroup_stats(v2_dir: str | Path | None = None,
     r.limit("pids_max", pids_dir, "pids.max")
     r.limit("pids_current", pids_dir, "pids.current")
     r.keyed(pids_dir, "pids.events", {"max": "pids_limit_hits"})
-    return CgroupStats(**r.values, sources=r.sources)  # type: ignore[arg-type]
+    return CgroupStats(**r.values, sources=r.sources)
 
 
 def read_pid_cgroup_stats(pid: int | str = "self", proc: str | Path = "/proc",

@@ -212,15 +212,15 @@ def image_layers(config: Mapping[str, Any], history: Sequence[Mapping[str, Any]]
     """
     rootfs = config.get("rootfs") if isinstance(config, Mapping) else None
     diff_ids = rootfs.get("diff_ids") if isinstance(rootfs, Mapping) else None
-    if not _is_list_of(diff_ids, str):
+    if not isinstance(diff_ids, list) or not _is_list_of(diff_ids, str):
         raise ParseError("image config without rootfs.diff_ids (a list of digests)", _INSPECT_HINT)
     steps = config.get("history") or []
-    if not _is_list_of(steps, Mapping) or not all(
+    if not isinstance(steps, list) or not _is_list_of(steps, Mapping) or not all(
             isinstance(step.get(key, ""), str) for step in steps for key in ("created_by", "comment")):
         raise ParseError("the image config's history is not a list of entries with text", _INSPECT_HINT)
     sizes: list[int | None] = [None] * len(steps)
     if history is not None:
-        if not _is_list_of(history, Mapping) or not all(
+        if not isinstance(history, list) or not _is_list_of(history, Mapping) or not all(
                 isinstance(entry.get("Size", 0), int) for entry in history):
             raise ParseError("the engine's history is not a list of entries with a Size", _INSPECT_HINT)
         if len(history) != len(steps):

@@ -223,7 +223,7 @@ class IdRange(NamedTuple):
 
     inside: int
     outside: int
-    count: int
+    count: int  # type: ignore[assignment]  # the kernel's name for the field, though it hides tuple.count
 
     def to_host(self, uid: int) -> int | None:
         """The host id of ``uid`` inside, or None when this range does not cover it."""

@@ -59,7 +59,7 @@ class PackManifest:
     @property
     def total_bytes(self) -> int:
         """Size of everything listed, uncompressed."""
-        return sum(int(entry["size"]) for entry in self.files.values())
+        return sum(size for entry in self.files.values() if isinstance(size := entry.get("size"), int))
 
 
 _MAX_DEPTH = 64
@@ -140,8 +140,8 @@ def _well_formed(manifest: PackManifest) -> bool:
             or not all(isinstance(image, str) for image in manifest.images) or not isinstance(manifest.files, dict):
         return False
     for name, entry in manifest.files.items():
-        if not isinstance(entry, dict) or not isinstance(entry.get("sha256"), str) \
-                or not _SHA256.fullmatch(entry["sha256"]):
+        digest = entry.get("sha256") if isinstance(entry, dict) else None
+        if not isinstance(digest, str) or not _SHA256.fullmatch(digest):
             return False
         size = entry.get("size")
         if not isinstance(size, int) or isinstance(size, bool) or size < 0:

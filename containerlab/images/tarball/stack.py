@@ -273,7 +273,7 @@ class _Stack:
             if child is None or child.children is None:
                 return None, None, name
             parent = child
-        return parent, parent.children.get(name), name
+        return parent, (parent.children or {}).get(name), name
 
     def _parent_for_write(self, path: str, layer: int, deleted: dict[str, FileChange]) -> _Node:
         """The directory node an entry goes into, creating missing parents (a non-directory in the way is replaced)."""
