@@ -374,8 +374,8 @@ def walk_image(store: Store, reference: str, *, platform: tuple[str, str] | None
 
 
 def _choose(index: ImageIndex, platform: tuple[str, str] | None) -> Descriptor:
-    images = [m for m in index.manifests if m.media_type not in INDEX_MEDIA_TYPES
-              and m.annotations.get("vnd.docker.reference.type") != "attestation-manifest"]
+    images = list({m.digest: m for m in index.manifests if m.media_type not in INDEX_MEDIA_TYPES
+                   and m.annotations.get("vnd.docker.reference.type") != "attestation-manifest"}.values())
     if len(images) == 1 and (platform is None or images[0].platform is None):
         return images[0]
     os_name, architecture = platform or ("linux", host_architecture()[0])
@@ -518,8 +518,9 @@ class _Answer:
     def __exit__(self, kind: Any, error: Any, trace: Any) -> None:
         self.deadline.cancel()
         self.response.close()
-        if isinstance(error, (OSError, http.client.HTTPException)):
-            raise self.client._broken(self.path, error, self.deadline) from None
+        if isinstance(error, (OSError, http.client.HTTPException)) or (error is None and self.deadline.expired):
+            # A connection shut at the time limit can look like an answer that ended: never take it as one.
+            raise self.client._broken(self.path, error or TimeoutError(), self.deadline) from None
 
     @property
     def headers(self) -> Any:

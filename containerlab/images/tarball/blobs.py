@@ -90,27 +90,33 @@ class _LayerDecoder:
     """Gunzips (if needed) a layer blob fed in chunks, hashes the tar stream and parses its headers."""
 
     def __init__(self, label: str, compressed: bool, on_member: Callable[[_Member], _Sink | None],
-                 new_hash: Callable[[], Any] | None = hashlib.sha256, meter: Meter | None = None) -> None:
+                 tar_hashes: dict[str, Callable[[], Any]] | None = None, meter: Meter | None = None) -> None:
         self.label = label
         self.compressed = compressed
         self.parser = _TarStream(label, on_member)
-        self.tar_hash = new_hash() if compressed and new_hash is not None else None
+        self.tar_hashes = {algorithm: new() for algorithm, new in (tar_hashes or {}).items()}
         self.tar_size = 0
         self._gunzip = Gunzip(label) if compressed else None
         self._meter = meter
 
     def feed(self, data: memoryview | bytes) -> None:
         if self._gunzip is None:
+            for tar_hash in self.tar_hashes.values():
+                tar_hash.update(data)
             self.tar_size += len(data)
             self.parser.feed(data)
             return
         for piece in self._gunzip.feed(data):
             if self._meter is not None:
                 self._meter.spend("bytes", len(piece))
-            if self.tar_hash is not None:
-                self.tar_hash.update(piece)
+            for tar_hash in self.tar_hashes.values():
+                tar_hash.update(piece)
             self.tar_size += len(piece)
             self.parser.feed(piece)
+
+    def diff_ids(self) -> dict[str, str]:
+        """The digests of the tar stream by algorithm ('sha256' -> 'sha256:...')."""
+        return {algorithm: f"{algorithm}:{tar_hash.hexdigest()}" for algorithm, tar_hash in self.tar_hashes.items()}
 
     def finish(self) -> None:
         """Check both the gzip stream and the tar archive ended properly."""
@@ -122,25 +128,26 @@ class _LayerDecoder:
 class _BlobScan:
     """One member of the outer tarball: hashed always; read as a layer when it is a (gzipped) tar."""
 
-    __slots__ = ("_buffer", "_decoder", "_hash", "_head", "_meter", "_new_hash", "algorithm", "data", "diff_id",
+    __slots__ = ("_buffer", "_decoder", "_hash", "_hashes", "_head", "_meter", "algorithm", "data", "diff_ids",
                  "digest", "entries", "error", "kind", "name", "size", "tar_size", "unbuffered")
 
-    def __init__(self, name: str, size: int, new_hash: Callable[[], Any] | None = hashlib.sha256,
+    def __init__(self, name: str, size: int, hashes: Callable[[str], Callable[[], Any]] | None = None,
                  algorithm: str = "sha256", meter: Meter | None = None) -> None:
+        """``hashes(algorithm)``: a factory of hashes (None: nothing is hashed, digests are trusted)."""
         self.name = name
-        self._new_hash = new_hash
+        self._hashes = hashes
         self._meter = meter if meter is not None else Meter(None, "the image tarball")
         self.algorithm = algorithm
         self.size = size
         self.kind = ""
         self.digest = ""
-        self.diff_id = ""
+        self.diff_ids: dict[str, str] = {}
         self.tar_size = 0
         self.data: bytes | None = None
         self.unbuffered = ""
         self.entries: list[TarEntry] = []
         self.error: LabError | None = None
-        self._hash = new_hash() if new_hash is not None else None
+        self._hash = hashes(algorithm)() if hashes is not None else None
         self._head = bytearray()
         self._buffer: bytearray | None = None
         self._decoder: _LayerDecoder | None = None
@@ -183,10 +190,14 @@ class _BlobScan:
             except LabError as err:
                 self.error = err
         self.tar_size = decoder.tar_size
-        if decoder.tar_hash is not None:
-            self.diff_id = f"{self.algorithm}:{decoder.tar_hash.hexdigest()}"
-        elif not decoder.compressed:
-            self.diff_id = self.digest
+        self.diff_ids = decoder.diff_ids()
+        if not decoder.compressed and self.digest:
+            self.diff_ids[self.algorithm] = self.digest
+
+    @property
+    def diff_id(self) -> str:
+        """The digest of the uncompressed tar in the blob's own algorithm ('' when not hashed)."""
+        return self.diff_ids.get(self.algorithm, "")
 
     def _decide(self) -> None:
         head = bytes(self._head)
@@ -200,8 +211,11 @@ class _BlobScan:
         else:
             self.kind = "other"
         if self.kind in ("tar", "gzip"):
-            self._decoder = _LayerDecoder(self.label, self.kind == "gzip", self._on_entry, self._new_hash,
-                                          self._meter)
+            # The tar is hashed with sha256 (what configs use) and with the blob's own algorithm; an uncompressed
+            # blob's own digest is already its diff_id in that algorithm.
+            wanted = {"sha256", self.algorithm} - ({self.algorithm} if self.kind == "tar" else set())
+            factories = {algorithm: self._hashes(algorithm) for algorithm in wanted} if self._hashes else {}
+            self._decoder = _LayerDecoder(self.label, self.kind == "gzip", self._on_entry, factories, self._meter)
         elif self.size > self._meter.budget.document_bytes:
             self.unbuffered = "document_bytes"
         elif not self._meter.fits("buffered_bytes", self.size):
@@ -308,8 +322,8 @@ class _Archive:
         if member.kind == "file":
             self.links.pop(name, None)
             algorithm = named.group(1) if named and named.group(1) in HASHES else "sha256"
-            new_hash = self.hashes.new(algorithm) if self.hashes is not None else None
-            scan = _BlobScan(name, member.size, new_hash, algorithm, self.meter)
+            scan = _BlobScan(name, member.size, self.hashes.new if self.hashes is not None else None, algorithm,
+                             self.meter)
             self.blobs[name] = scan
             return scan
         if named:

@@ -303,11 +303,13 @@ def _remove_tree(parent: int, name: str) -> None:
 class _LayerSink:
     """Receives the chosen layer blob, hashes it, gunzips it and hands its entries to the safe tree."""
 
-    def __init__(self, blob_name: str, compressed: bool, tree: _SafeTree, algorithm: str, meter: Meter) -> None:
+    def __init__(self, compressed: bool, tree: _SafeTree, algorithm: str, tar_algorithm: str, meter: Meter) -> None:
         self.tree = tree
         self.raw_hash = hashlib.new(algorithm)
         self.algorithm = algorithm
-        self.decoder = _LayerDecoder(tree.label, compressed, self._on_member, lambda: hashlib.new(algorithm), meter)
+        self.tar_algorithm = tar_algorithm
+        self.decoder = _LayerDecoder(tree.label, compressed, self._on_member,
+                                     {tar_algorithm: lambda: hashlib.new(tar_algorithm)}, meter)
         self.meter = meter
         self.seen = False
 
@@ -328,9 +330,7 @@ class _LayerSink:
     @property
     def digests(self) -> tuple[str, str]:
         """(blob digest, diff_id) of what was extracted."""
-        raw = f"{self.algorithm}:{self.raw_hash.hexdigest()}"
-        tar = f"{self.algorithm}:{self.decoder.tar_hash.hexdigest()}" if self.decoder.tar_hash else raw
-        return raw, tar
+        return f"{self.algorithm}:{self.raw_hash.hexdigest()}", self.decoder.diff_ids()[self.tar_algorithm]
 
 
 def extract_layer(source: Source, layer: LayerReport, target: str | os.PathLike[str], *,
@@ -349,8 +349,10 @@ def extract_layer(source: Source, layer: LayerReport, target: str | os.PathLike[
     meter = Meter(budget, f"layer {layer.member}")
     root = Path(target)
     tree = _SafeTree(root, f"layer {layer.member}", scope="image", whiteouts=True, owners=False)
-    algorithm = layer.digest.partition(":")[0] if layer.digest.startswith("sha512:") else "sha256"
-    sink = _LayerSink(layer.member, layer.compression == "gzip", tree, algorithm, meter)
+    def algorithm_of(digest: str) -> str:
+        return digest.partition(":")[0] if digest.startswith("sha512:") else "sha256"
+
+    sink = _LayerSink(layer.compression == "gzip", tree, algorithm_of(layer.digest), algorithm_of(layer.diff_id), meter)
     wanted = _archive_path(layer.member)
 
     def on_member(member: _Member) -> _Sink | None:

@@ -210,12 +210,14 @@ def _layer_blob(archive: _Archive, plan: _Plan, index: int, verify: bool) -> _Bl
     if blob.error is not None:
         raise blob.error
     expected = plan.config.diff_ids[index]
-    if verify and blob.diff_id.partition(":")[0] != expected.partition(":")[0]:
-        raise ParseError(f"The config names {what} by {expected.partition(':')[0]}, but its blob is named by "
-                         f"{blob.algorithm}: its diff_id cannot be checked.",
-                         "Use one digest algorithm throughout, or read it with verify=False if you trust it.")
-    if verify and blob.diff_id != expected:
-        raise _mismatch(f"uncompressed {what}", expected, blob.diff_id)
+    if verify:
+        actual = blob.diff_ids.get(expected.partition(":")[0])
+        if actual is None:
+            raise ParseError(f"The config names {what} by {expected.partition(':')[0]}, but its blob is named by "
+                             f"{blob.algorithm}: its diff_id cannot be checked.",
+                             "Use sha256 diff_ids, or read it with verify=False if you trust it.")
+        if actual != expected:
+            raise _mismatch(f"uncompressed {what}", expected, actual)
     return blob
 
 
@@ -427,8 +429,8 @@ def _build(archive: _Archive, plan: _Plan, verify: bool) -> ImageReport:
         files, added, modified, deleted, whiteouts, opaque = stack.apply(index, blob.entries)
         descriptor = plan.layer_descriptors[index]
         media_type = descriptor.media_type if descriptor else ""
-        digest = blob.digest or (descriptor.digest if descriptor else blob.diff_id)
-        diff_id = blob.diff_id or config.diff_ids[index]
+        diff_id = blob.diff_ids.get(config.diff_ids[index].partition(":")[0]) or config.diff_ids[index]
+        digest = blob.digest or (descriptor.digest if descriptor else diff_id)
         if not blob.digest and blob.kind == "tar":
             digest = diff_id
         pending.append((index, blob, digest, diff_id, media_type, files, added, modified, deleted, whiteouts, opaque))
