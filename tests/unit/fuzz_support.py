@@ -26,7 +26,8 @@ FUZZ_SLOW = settings(max_examples=40 * SCALE, deadline=None,
                      suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 
 # Text as kernel files have it: printable ASCII, spaces, tabs, newlines, a few odd characters.
-KERNEL_ALPHABET = st.sampled_from(list("0123456789abcdefxyz:/-=,[]() \t\n\\_.") + ["\x00", "é", "\u2028"])
+KERNEL_ALPHABET = st.sampled_from(list("0123456789abcdefxyz:/-=,[]() \t\n\\_.") + ["\x00", "é", "\u2028", "\u0085",
+                                                                                "\x1c", "\x0b", "\r", "٣"])
 kernel_text = st.text(KERNEL_ALPHABET, max_size=300)
 any_text = st.text(max_size=300)
 

@@ -23,6 +23,7 @@ from containerlab.kernel.cgroups import (
     parse_proc_cgroup,
     read_cgroup_stats,
     read_pid_cgroup_stats,
+    read_proc_cgroup,
 )
 from containerlab.kernel.mountinfo import (
     filesystems_supported,
@@ -166,6 +167,43 @@ def test_cgroup_stats_of_a_recorded_process(tmp_path_factory, cgroup_text, mount
         (proc / pid).mkdir(exist_ok=True)
         (proc / pid / name).write_text(text)
     returns_or_lab_error(read_pid_cgroup_stats, 7, proc, proc / "root")
+
+
+@FUZZ_SLOW
+@given(st.binary(max_size=200), st.sampled_from(["status", "mountinfo", "cgroup"]),
+       st.sampled_from([b"", b"\xff\xfe", b"caf\xe9", b"\xc2\x85", b"\xe2\x80\xa8", b"\x1c"]))
+def test_kernel_files_of_any_bytes(tmp_path_factory, data, name, odd):
+    """Real kernel files hold any bytes in names: every reader keeps them (surrogateescape) or says why not."""
+    proc = tmp_path_factory.mktemp("proc")
+    (proc / "3").mkdir()
+    (proc / "3" / "cmdline").write_bytes(b"x\0" + odd)
+    good = {"status": b"Name:\tx" + odd + b"\nPid:\t3\n", "mountinfo": b"1 0 0:1 / /m" + odd + b" rw - ext4 s rw\n",
+            "cgroup": b"0::/a" + odd + b"\n"}[name]
+    for content in (data, good):
+        (proc / "3" / name).write_bytes(content)
+        reader = {"status": read_process, "mountinfo": read_mountinfo, "cgroup": read_proc_cgroup}[name]
+        result = returns_or_lab_error(reader, 3, proc)
+        if content is good:
+            assert not isinstance(result, ParseError), result
+            text = {"status": lambda r: r.name, "mountinfo": lambda r: r[0].mount_point,
+                    "cgroup": lambda r: r[0].path}[name](result)
+            assert text.encode("utf-8", "surrogateescape").endswith(odd), "the kernel's bytes were not kept"
+
+
+cgroup_paths = st.lists(st.sampled_from(["a", "..", ".", "", "b", "x.scope"]), max_size=8).map(
+    lambda parts: "/" + "/".join(parts))
+
+
+@FUZZ
+@given(cgroup_paths, st.sampled_from(["/", "/a", "/a/b", "/.."]))
+@example("/../../../etc", "/")
+@example("/a/../../etc", "/a")
+def test_cgroup_paths_never_map_outside_their_mount(path, mount_root):
+    mounts = parse_mountinfo(f"30 25 0:26 {mount_root} /sys/fs/cgroup rw - cgroup2 cgroup2 rw\n")
+    dirs = cgroup_dirs(parse_proc_cgroup(f"0::{path}\n"), mounts)
+    if dirs.v2 is not None:
+        assert os.path.normpath(dirs.v2) == dirs.v2.rstrip("/") or dirs.v2 == "/sys/fs/cgroup"
+        assert (os.path.normpath(dirs.v2) + "/").startswith("/sys/fs/cgroup/"), dirs.v2
 
 
 # -- namespaces -------------------------------------------------------------------------------
