@@ -50,6 +50,7 @@ from .tar import (
     _HEX_CONFIG,
     _HOSTILE_HINT,
     _TAR_HINT,
+    WHITEOUT_PREFIX,
     ByteProgress,
     Source,
     whiteout_of,
@@ -315,6 +316,9 @@ class _Stack:
         opaque: list[str] = []
         files: list[TarEntry] = []
         for entry in entries:
+            if WHITEOUT_PREFIX not in entry.path:
+                files.append(entry)
+                continue
             role, subject = whiteout_of(entry.path)
             if role == "entry":
                 files.append(entry)

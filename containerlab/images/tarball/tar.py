@@ -95,9 +95,12 @@ def _text(raw: bytes) -> str:
     return raw.split(b"\0", 1)[0].decode("utf-8", "surrogateescape")
 
 
+_QUICK_NAME = MAX_NAME_BYTES // 4  # a name of fewer characters cannot be longer than PATH_MAX in UTF-8
+
+
 def _too_long(name: str) -> bool:
     """Whether a name is longer than PATH_MAX allows (4,095 bytes)."""
-    return len(name) > MAX_NAME_BYTES // 4 and len(name.encode("utf-8", "surrogateescape")) > MAX_NAME_BYTES
+    return len(name.encode("utf-8", "surrogateescape")) > MAX_NAME_BYTES
 
 
 class _TarStream:
@@ -255,7 +258,7 @@ class _TarStream:
         self._long_name = self._long_link = None
         if size < 0:
             raise self._hostile(offset, f"gives {name!r} a negative size ({size})")
-        if _too_long(name) or _too_long(linkname):
+        if (len(name) > _QUICK_NAME or len(linkname) > _QUICK_NAME) and (_too_long(name) or _too_long(linkname)):
             raise self._hostile(offset, f"has a name longer than {MAX_NAME_BYTES} bytes ({name[:40]!r}...)")
         member = _Member(name, kind, size, _number(block[100:108], "mode", self.label, offset), uid, gid,
                          mtime, linkname, offset)
