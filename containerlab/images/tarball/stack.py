@@ -433,8 +433,9 @@ def _build(archive: _Archive, plan: _Plan, verify: bool) -> ImageReport:
         files, added, modified, deleted, whiteouts, opaque = stack.apply(index, blob.entries)
         descriptor = plan.layer_descriptors[index]
         media_type = descriptor.media_type if descriptor else ""
-        diff_id = blob.diff_ids.get(config.diff_ids[index].partition(":")[0]) or config.diff_ids[index]
-        digest = blob.digest or (descriptor.digest if descriptor else diff_id)
+        computed = blob.diff_ids.get(config.diff_ids[index].partition(":")[0], "")
+        digest = blob.digest or (descriptor.digest if descriptor else computed)
+        diff_id = computed or config.diff_ids[index]
         if not blob.digest and blob.kind == "tar":
             digest = diff_id
         pending.append((index, blob, digest, diff_id, media_type, files, added, modified, deleted, whiteouts, opaque))
