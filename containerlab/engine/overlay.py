@@ -19,8 +19,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from ..errors import LabError
-from ..images.tarball import read_image
-from ..images.tarball.extract import extract_rootfs
+from ..images.tarball import extract_rootfs, read_image
 from ..kernel.mountinfo import Mount, OverlayOptions, read_mountinfo, root_mount
 from ..kernel.overlay import (
     OPAQUE_XATTR,
@@ -127,7 +126,7 @@ def reset_workdir(path: str | os.PathLike[str]) -> Path:
 def safe_extract(archive: BinaryIO | Iterable[bytes], dest: str | os.PathLike[str]) -> int:
     """Extract a root filesystem tar stream into ``dest`` safely; return how many entries it had.
 
-    The image package's one safe extractor (:func:`containerlab.images.tarball.extract.extract_rootfs`):
+    The image package's one safe extractor (:func:`containerlab.images.tarball.extract_rootfs`):
     absolute names, '..', hard links out of the tree and writes through a symbolic link are refused; device
     nodes are skipped; numeric owners are kept when run as root (a root filesystem's files belong to its uids).
     """

@@ -4,6 +4,7 @@ Standard library only: no engine and no widgets, so lessons (and Binder) can rea
 build images anywhere.
 """
 
+from .budget import Budget
 from .manifest import (
     DOCKER_CONFIG,
     DOCKER_LAYER,
@@ -64,6 +65,7 @@ from .tarball import (
 )
 
 __all__ = [
+    "Budget",
     "DOCKER_CONFIG",
     "DOCKER_LAYER",
     "DOCKER_LAYER_GZIP",

@@ -1,6 +1,8 @@
 """Pure models of what the kernel says about processes: namespaces, cgroups, mounts.
 
 Standard library only: no engine and no widgets, so lessons and tests can use it anywhere.
+Kernel files are read as the kernel writes them (:mod:`.procfs`): any bytes kept, lines split
+at '\n' only, at most 16 MiB per file.
 """
 
 from .cgroups import (

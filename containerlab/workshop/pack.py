@@ -265,7 +265,7 @@ def _read(path: Path, reader: _PackReader, *, whole: bool) -> None:
 
 
 def read_manifest(path: Path, *, budget: Budget | None = None) -> PackManifest:
-    """The manifest of a pack, without reading the rest."""
+    """The manifest of a pack, without reading the rest (MANIFEST.json at most 8 MiB)."""
     reader = _PackReader(path, Meter(budget if budget is not None else PACK_BUDGET, str(path)))
     _read(path, reader, whole=False)
     return reader.manifest_read()

@@ -15,12 +15,15 @@ order, and the layers are stacked the way overlayfs stacks them:
   figure, which also counts the surviving copy of every path found in two layers.
 
 Wasted bytes depend on later layers, so layer reports come once the whole tarball is read.
-Every blob is checked against its digest (its file name, its descriptor, the config's
-``diff_ids``): a mismatch raises :class:`DigestMismatchError`; ``verify=False`` skips
-hashing the layers and trusts the stated digests. Malformed or hostile input
-(truncated tars, ``..`` or absolute entry names, links that climb out of the image) raises
-:class:`ParseError` saying which layer and entry. :func:`extract_layer` is the only code
-that writes files, only when called, and refuses entries that would land outside its target.
+Every blob is checked against its digest in the digest's own algorithm (sha256 or sha512):
+its file name, the descriptor that names it, the config's ``diff_ids``; a blob stored as a
+link is refused. A mismatch raises :class:`DigestMismatchError`; ``verify=False`` skips
+hashing and trusts the stated digests. Malformed or hostile input (truncated tars, odd pax
+values, ``..`` or absolute entry names, whiteouts of ``.`` or ``..``, links that climb out of
+the image) raises :class:`ParseError` saying which layer and entry; input past the read's
+:class:`~containerlab.images.budget.Budget` raises :class:`BudgetExceededError`.
+:func:`extract_layer` is the only code that writes files, only when called, and refuses
+entries that would land outside its target.
 """
 
 from __future__ import annotations
