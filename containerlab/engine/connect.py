@@ -1,4 +1,11 @@
-"""Find a container engine: DOCKER_HOST, Docker's socket, Podman's rootful or rootless socket.
+"""Find a container engine the way the docker CLI does, then Podman's.
+
+1. ``DOCKER_HOST`` set: that engine and no other (a remote engine, Colima's or a VM's is never quietly
+   replaced by a local one);
+2. otherwise the current docker context (``DOCKER_CONTEXT``, or ``currentContext`` in the docker CLI's
+   config.json): how Docker Desktop, Colima, Rancher Desktop and ``docker context use`` point the CLI at
+   their engine;
+3. otherwise Docker's default socket, then Podman's rootful and rootless sockets.
 
 `CONTAINERLAB_ENGINE=docker|podman` narrows the search. When Podman is installed but
 its API socket is not up, `podman system service` is started for this user.
@@ -6,6 +13,8 @@ its API socket is not up, `podman system service` is started for this user.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import pwd
 import shutil
@@ -22,7 +31,7 @@ from docker.errors import DockerException
 
 from ..errors import EnginePermissionError, EngineTooOldError, LabError, NoEngineError
 
-__all__ = ["Engine", "connect", "candidate_sockets", "MIN_API_VERSION"]
+__all__ = ["Engine", "connect", "candidate_sockets", "current_context", "docker_config_dir", "MIN_API_VERSION"]
 
 MIN_API_VERSION = "1.40"
 ENGINE_ENV = "CONTAINERLAB_ENGINE"
@@ -99,23 +108,67 @@ def _can_create(directory: Path) -> bool:
     return os.access(directory, os.W_OK)
 
 
+def docker_config_dir() -> Path:
+    """Where the docker CLI keeps config.json and its contexts: $DOCKER_CONFIG or ~/.docker."""
+    return Path(os.environ.get("DOCKER_CONFIG") or Path.home() / ".docker")
+
+
+def current_context(config_dir: Path | None = None) -> tuple[str, str | None]:
+    """The docker CLI's current context and its engine address: (name, host), host None for "default".
+
+    ``DOCKER_CONTEXT`` wins over ``currentContext`` in config.json, as in the docker CLI. A context whose
+    metadata cannot be read is an error with a hint, not a silent fallback to another engine.
+    """
+    directory = config_dir or docker_config_dir()
+    name = os.environ.get("DOCKER_CONTEXT", "").strip()
+    if not name:
+        try:
+            name = str(json.loads((directory / "config.json").read_text()).get("currentContext") or "")
+        except (OSError, ValueError, AttributeError):
+            name = ""
+    if name in ("", "default"):
+        return "default", None
+    meta = directory / "contexts" / "meta" / hashlib.sha256(name.encode()).hexdigest() / "meta.json"
+    try:
+        host = json.loads(meta.read_text())["Endpoints"]["docker"]["Host"]
+    except (OSError, ValueError, KeyError, TypeError):
+        raise LabError(f"The docker context {name!r} is selected but its settings cannot be read ({meta}).",
+                       "Run 'docker context ls' and 'docker context use default' (or the context you want).") from None
+    if not isinstance(host, str) or not host:
+        raise LabError(f"The docker context {name!r} names no engine address.",
+                       "Run 'docker context inspect' to see it, or 'docker context use default'.")
+    return name, host
+
+
+def _kind_of(url: str) -> str:
+    return "podman" if "podman" in url else "docker"
+
+
 def candidate_sockets(wanted: str | None = None) -> list[tuple[str, str]]:
-    """(engine kind, base URL) pairs to try, in order."""
-    found: list[tuple[str, str]] = []
-    host = os.environ.get("DOCKER_HOST")
+    """(engine kind, base URL) pairs to try, in order: DOCKER_HOST alone, else the context, else the defaults."""
+    host = os.environ.get("DOCKER_HOST", "").strip()
     if host:
-        found.append(("podman" if "podman" in host else "docker", host))
+        return [(_kind_of(host), host)]
+    found: list[tuple[str, str]] = []
     if wanted in (None, "docker"):
+        _, context_host = current_context()
+        if context_host:
+            return [(_kind_of(context_host), context_host)]
         found.append(("docker", f"unix://{DOCKER_SOCKET}"))
     if wanted in (None, "podman"):
         if os.geteuid() == 0:
             found.append(("podman", f"unix://{PODMAN_ROOTFUL_SOCKET}"))
         found.append(("podman", f"unix://{_rootless_podman_socket()}"))
-    unique: list[tuple[str, str]] = []
-    for kind, url in found:
-        if url not in [u for _, u in unique]:
-            unique.append((kind, url))
-    return unique
+    return found
+
+
+def _chosen_by_user() -> str:
+    """What named the one engine to use ('DOCKER_HOST=…', 'docker context …'), or '' for the default search."""
+    host = os.environ.get("DOCKER_HOST", "").strip()
+    if host:
+        return f"DOCKER_HOST={host}"
+    name, context_host = current_context()
+    return f"the docker context {name!r} ({context_host})" if context_host else ""
 
 
 def _probe_unix(path: str) -> str:
@@ -193,7 +246,7 @@ def _no_engine_hint(wanted: str | None) -> str:
 def connect(refresh: bool = False, timeout: int = 120) -> Engine:
     """Connect to the first engine that answers; cached per process unless refresh."""
     wanted = _wanted_engine()
-    key = f"{wanted}:{os.environ.get('DOCKER_HOST', '')}"
+    key = f"{wanted}:{os.environ.get('DOCKER_HOST', '')}:{os.environ.get('DOCKER_CONTEXT', '')}"
     if not refresh and key in _cached:
         return _cached[key]
     denied: list[str] = []
@@ -214,6 +267,9 @@ def connect(refresh: bool = False, timeout: int = 120) -> Engine:
         if engine is not None and (wanted is None or engine.name == wanted):
             _cached[key] = engine
             return engine
+        if engine is not None and len(candidates) == 1:
+            raise NoEngineError(f"{_chosen_by_user()} is a {engine.name} engine, but {ENGINE_ENV}={wanted}.",
+                                f"Unset {ENGINE_ENV}, or point DOCKER_HOST at a {wanted} socket.")
     if podman_socket and _start_podman_service(podman_socket):
         engine = _try_client(f"unix://{podman_socket}", timeout)
         if engine is not None:
@@ -224,6 +280,11 @@ def connect(refresh: bool = False, timeout: int = 120) -> Engine:
             f"The engine socket {denied[0]} exists but this user may not use it.",
             "Add yourself to the 'docker' group (root-equivalent: anyone in it controls the host) "
             "and log in again, or use rootless Podman with CONTAINERLAB_ENGINE=podman.")
+    chosen = _chosen_by_user()
+    if chosen:
+        raise NoEngineError(f"The engine chosen by {chosen} does not answer.",
+                            "Start that engine (Docker Desktop, Colima, the VM), or unset DOCKER_HOST / run "
+                            "'docker context use default' to use this machine's own engine.")
     what = wanted or "Docker or Podman"
     raise NoEngineError(f"No {what} engine answered on {', '.join(u for _, u in candidates)}.",
                         _no_engine_hint(wanted))

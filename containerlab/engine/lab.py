@@ -57,12 +57,18 @@ def label_filters(lesson: str | None = None, owner: str | None = None) -> list[s
 
 @dataclass(frozen=True)
 class RunResult:
-    """What a container run to completion left behind."""
+    """What a command run to completion left: one shape for containers, low-level runtimes and compose.
+
+    ``output`` is everything it printed (stdout, then stderr where the runner keeps them apart); ``stderr``
+    is the error stream alone where the runner has it ('' where the two came as one stream); ``name`` says
+    what ran (the container, ``runc <container ID>``, or the compose command).
+    """
 
     exit_code: int
     output: str
     name: str
     seconds: float = field(compare=False)
+    stderr: str = ""
 
     @property
     def ok(self) -> bool:

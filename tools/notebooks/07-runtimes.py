@@ -105,7 +105,7 @@ if lab.ready_for("engine", "root", task="editing config.json"):
 # %%
 if lab.ready_for("engine", "root", task="running the bundle with runc"):
     result = run_bundle(lab, bundle, label="probe")
-    print(result.stdout + result.stderr, end="")
+    print(result.output, end="")
     print("exit code:", result.exit_code)
     print("runc containers left behind:", len(runtime_containers("runc", id_prefix(lab))))
 
@@ -122,7 +122,7 @@ if runtime_path("crun") is None:
     print("crun is not installed here (sudo apt-get install crun), so there is nothing to compare.")
 elif lab.ready_for("engine", "root", task="running the bundle with crun"):
     result = run_bundle(lab, bundle, runtime="crun", label="probe-crun")
-    print(result.stdout + result.stderr, end="")
+    print(result.output, end="")
     print("exit code:", result.exit_code)
 
 # %% [markdown]
