@@ -26,7 +26,7 @@ from ..errors import LabError
 from ..images.buildlog import BuildStep, CacheDecision, explain_cache, line_kind, parse_build_log, plain
 from ..images.dockerfile import parse_dockerfile
 from ..images.tarball import ImageReport, read_image
-from .images import BUILD_LIMITS
+from .images import build_limits
 from .lab import Lab, gone_or_in_use, has_labels, label_filters
 from .progress import Progress, print_progress
 
@@ -164,12 +164,13 @@ def _stream_build(lab: Lab, tag: str, files: Mapping[str, bytes], dockerfile: st
                   executables: frozenset[str], progress: Progress | None, own_steps: int) -> tuple[list[str], str]:
     """One build through the API, streaming the steps to ``progress``; (log lines, image ID)."""
     api = lab.engine.client.api
+    lab.say_unenforced_limits()
     lines: list[str] = []
     image_id = ""
     shown_step = 0
     stream = api.build(fileobj=io.BytesIO(context_tar(files, executables)), custom_context=True, tag=tag,
                        dockerfile=dockerfile, labels=lab.labels(), nocache=nocache, rm=True, forcerm=True,
-                       decode=True, container_limits=BUILD_LIMITS)
+                       decode=True, container_limits=build_limits(lab.engine))
     for chunk in stream:
         if "error" in chunk:
             _remove_failed(lab, parse_build_log("".join(lines)))

@@ -366,8 +366,11 @@ class ComposeApp:
     @contextmanager
     def _files(self) -> Iterator[list[str]]:
         """``-f compose.yaml -f <override>``, the override written to a temporary directory."""
-        override = label_override(self.project, self.lab.labels(), memory=self.lab.memory, pids=self.lab.pids,
-                                  raw=self._raw())
+        engine = self.lab.engine
+        self.lab.say_unenforced_limits()
+        override = label_override(self.project, self.lab.labels(),
+                                  memory=self.lab.memory if engine.enforces("memory") else None,
+                                  pids=self.lab.pids if engine.enforces("pids") else None, raw=self._raw())
         with tempfile.TemporaryDirectory(prefix="containerlab-compose-") as directory:
             path = Path(directory) / OVERRIDE_NAME
             path.write_text(json.dumps(override, indent=2, sort_keys=True) + "\n", encoding="utf-8")

@@ -12,7 +12,7 @@ from ..kernel.cgroups import detect_cgroup_version
 from ..kernel.host import PODMAN_BRIDGE_RULE, podman_bridges_blocked
 from ..kernel.mountinfo import overlay_supported
 from ..report import Report
-from .connect import connect, engine_facts
+from .connect import Engine, connect, engine_facts
 from .images import BASE_IMAGES, find_static_busybox, image_status
 
 __all__ = ["doctor"]
@@ -48,6 +48,17 @@ def _check_podman_bridges(report: Report, proc: str) -> None:
         report.add("podman networks", "ok", "containers on one Podman network can reach each other")
 
 
+LIMITS_HINT = "limits are not enforced here: lesson 03 shows them only on a rootful engine or in the course box"
+
+
+def _check_limits(report: Report, engine: Engine) -> None:
+    """Which resource limits the engine can apply: a warning where a rootless engine cannot (cgroup v1)."""
+    if not engine.unenforced:
+        report.add("limits", "ok", "memory, CPU and pids limits are enforced")
+    else:
+        report.add("limits", "warn", engine.limits_note(), LIMITS_HINT)
+
+
 def doctor(proc: str = "/proc") -> Report:
     """Check everything the course needs on this machine; never raises for a missing piece."""
     report = Report()
@@ -59,8 +70,14 @@ def doctor(proc: str = "/proc") -> Report:
     if engine is not None:
         report.facts["engine"] = engine_facts(engine)
         report.add("engine", "ok", f"{engine.name} {engine.version} (API {engine.api_version})")
-        report.add("rootless", "ok", "rootless: containers run as your user" if engine.rootless
-                   else "rootful: lessons that need root can run")
+        if engine.rootless:
+            report.add("rootless", "ok", "rootless: containers run as your user")
+        elif os.geteuid() == 0:
+            report.add("rootless", "ok", "rootful: lessons that need root can run")
+        else:
+            report.add("rootless", "ok", "rootful engine, but you are not root: the cells that need root say so "
+                                         "and show their recorded result")
+        _check_limits(report, engine)
     else:
         report.add("rootless", "skip", "no engine to ask")
     if engine is not None and engine.is_podman and not engine.rootless:

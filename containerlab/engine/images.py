@@ -29,7 +29,7 @@ from .lab import LABEL_LESSON, LABEL_OWNER
 from .progress import Progress, print_progress
 
 __all__ = ["BASE_IMAGES", "BUSYBOX_IMAGE", "DEBIAN_IMAGE", "ImageStatus", "image_status", "setup_images",
-           "BUILD_LIMITS", "machine_lock"]
+           "BUILD_LIMITS", "build_limits", "machine_lock"]
 
 BUSYBOX_IMAGE = "containerlab/busybox"
 DEBIAN_IMAGE = "containerlab/debian"
@@ -37,8 +37,14 @@ BASE_IMAGES = (BUSYBOX_IMAGE, DEBIAN_IMAGE)
 ONLINE_EQUIVALENTS = {BUSYBOX_IMAGE: "docker.io/library/busybox:stable",
                       DEBIAN_IMAGE: "docker.io/library/python:3.11-slim-bookworm"}
 BASE_LABELS = {LABEL_LESSON: "setup", LABEL_OWNER: "course", "containerlab.base": "true"}
-# The containers a build runs its RUN steps in get a memory limit too (the API has no pids limit for them).
+# The containers a build runs its RUN steps in get a memory limit too (the API has no pids limit for them),
+# where the engine can enforce one: a rootless engine on cgroup v1 fails the RUN step instead.
 BUILD_LIMITS = {"memory": 1 << 30, "memswap": 1 << 30}
+
+
+def build_limits(engine: Engine) -> dict[str, int]:
+    """The limits a build's RUN containers get on this engine: BUILD_LIMITS, or none where memory is unenforced."""
+    return dict(BUILD_LIMITS) if engine.enforces("memory") else {}
 CACHE_DIR = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "containerlab"
 
 
@@ -148,7 +154,7 @@ def build_from_context(engine: Engine, tag: str, files: dict[str, bytes], progre
     context = _context_tar(files, set(executables))
     image_id = ""
     for chunk in engine.client.api.build(fileobj=context, custom_context=True, tag=tag, labels=labels,
-                                         rm=True, forcerm=True, decode=True, container_limits=BUILD_LIMITS):
+                                         rm=True, forcerm=True, decode=True, container_limits=build_limits(engine)):
         if "stream" in chunk and chunk["stream"].strip():
             progress(f"  {chunk['stream'].rstrip()}")
         if "aux" in chunk and "ID" in chunk["aux"]:
@@ -239,6 +245,7 @@ def setup_images(engine: Engine, *, names: tuple[str, ...] = BASE_IMAGES, force:
                  online: bool = False, progress: Progress = print_progress) -> list[ImageStatus]:
     """Build (or with online=True pull) each missing lab image; skip what exists unless force."""
     results = []
+    noted = False
     for name in names:
         with machine_lock(name.replace("/", "-")):
             status = image_status(engine, name)
@@ -247,6 +254,9 @@ def setup_images(engine: Engine, *, names: tuple[str, ...] = BASE_IMAGES, force:
                 results.append(status)
                 continue
             started = time.monotonic()
+            if engine.unenforced and not noted:
+                progress(engine.limits_note())   # said once, instead of a build failing on a limit it cannot set
+                noted = True
             if online:
                 pull_online(engine, name, progress)
             elif name == DEBIAN_IMAGE:
