@@ -174,8 +174,13 @@ def build_busybox(engine: Engine, progress: Progress = print_progress) -> None:
     build_from_context(engine, BUSYBOX_IMAGE, files, progress, BASE_LABELS, executables={"busybox"})
 
 
-def debian_rootfs_tar(progress: Progress = print_progress, force: bool = False) -> Path:
-    """A cached tarball of a debootstrap minbase root with python3 (built once per machine)."""
+def debian_rootfs_tar(progress: Progress = print_progress, force: bool = False,
+                      user_namespace: bool = False) -> Path:
+    """A cached tarball of a debootstrap minbase root with python3 (built once per machine and user).
+
+    debootstrap needs root; an ordinary user with rootless Podman is root in Podman's user namespace, where
+    debootstrap runs too (``user_namespace``), so a rootless learner builds the image without sudo.
+    """
     codename = distro_codename()
     CACHE_DIR.mkdir(parents=True, exist_ok=True)
     cached = CACHE_DIR / f"rootfs-{codename}-minbase-python3.tar"
@@ -183,6 +188,8 @@ def debian_rootfs_tar(progress: Progress = print_progress, force: bool = False) 
         progress(f"Using the cached root filesystem {cached}")
         return cached
     debootstrap = _require_tool("debootstrap", "debootstrap")
+    if os.geteuid() != 0 and user_namespace:
+        return _rootfs_in_user_namespace(debootstrap, codename, cached, progress)
     if os.geteuid() != 0:
         raise LabError(f"Building {DEBIAN_IMAGE} runs debootstrap, which needs root.",
                        "Run 'sudo python -m containerlab setup' once, or 'setup --online' to pull an equivalent.")
@@ -202,6 +209,43 @@ def debian_rootfs_tar(progress: Progress = print_progress, force: bool = False) 
     return cached
 
 
+# debootstrap in rootless Podman's user namespace: `container=lxc` tells it that device nodes cannot be made
+# there (it would refuse the target as "nodev" otherwise); the engine gives every container its own /dev anyway.
+_USERNS_DEBOOTSTRAP = """set -e
+root=$1; shift; tarball=$1; shift
+trap 'rm -rf "$root"' EXIT
+"$@"
+rm -rf "$root/var/cache/apt/archives"/*.deb "$root/dev"/*
+mkdir -p "$root/var/cache/apt/archives/partial"
+tar --numeric-owner -C "$root" -cf "$tarball" .
+"""
+
+
+def _rootfs_in_user_namespace(debootstrap: str, codename: str, cached: Path, progress: Progress) -> Path:
+    """Run debootstrap as root of rootless Podman's user namespace (`podman unshare`) and tar the result there,
+    so the files keep their owners (root, _apt, ...) as the image needs them."""
+    podman = shutil.which("podman")
+    if podman is None:
+        raise LabError(f"Building {DEBIAN_IMAGE} as an ordinary user needs rootless Podman's 'podman unshare'.",
+                       "Install Podman, or run 'sudo python -m containerlab setup' once.")
+    mirror = apt_mirror()
+    workdir = Path(tempfile.mkdtemp(prefix="containerlab-rootfs-"))
+    partial = cached.with_suffix(f".partial-{os.getpid()}")
+    command = [debootstrap, "--variant=minbase", "--include=python3-minimal", codename, str(workdir / "rootfs")]
+    if mirror:
+        command.append(mirror)
+    progress(f"Running debootstrap {codename} in your user namespace (podman unshare; about a minute; "
+             "needs the distribution's package mirror)")
+    try:
+        _stream([podman, "unshare", "env", "container=lxc", f"PATH={os.environ.get('PATH', '')}:/usr/sbin:/sbin",
+                 "sh", "-c", _USERNS_DEBOOTSTRAP, "sh", str(workdir / "rootfs"), str(partial), *command], progress)
+        partial.replace(cached)
+    finally:
+        partial.unlink(missing_ok=True)
+        shutil.rmtree(workdir, ignore_errors=True)
+    return cached
+
+
 def _stream(command: list[str], progress: Progress) -> None:
     """Run a host command, passing each output line to progress; a failure raises LabError."""
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
@@ -217,7 +261,7 @@ def _stream(command: list[str], progress: Progress) -> None:
 
 def build_debian(engine: Engine, progress: Progress = print_progress, force: bool = False) -> None:
     """containerlab/debian: import the debootstrap tarball, then label it and give it a CMD."""
-    rootfs = debian_rootfs_tar(progress, force=force)
+    rootfs = debian_rootfs_tar(progress, force=force, user_namespace=engine.is_podman and engine.rootless)
     progress(f"Importing {rootfs.name} as {DEBIAN_IMAGE}:rootfs")
     # The tag goes in the repository argument: Podman's compat API ignores a separate tag.
     engine.client.api.import_image_from_file(str(rootfs), repository=f"{DEBIAN_IMAGE}:rootfs")

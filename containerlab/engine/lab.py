@@ -17,7 +17,6 @@ from typing import Any
 
 import requests
 from docker.errors import APIError, ImageNotFound, NotFound
-from docker.types import Ulimit
 
 from ..errors import ImageMissingError, LabError, NameConflictError, UnsafeRequestError
 from .connect import Engine, connect
@@ -320,21 +319,16 @@ class Lab:
         return self._enforceable(config)
 
     def _enforceable(self, config: dict[str, Any]) -> dict[str, Any]:
-        """The host config with only the limits this engine can enforce (a rootless engine on cgroup v1 fails
-        a container that asks for one). Where the pids limit cannot hold, a rootless container gets an ``nproc``
-        rlimit of the same number instead: the kernel counts the processes of the user namespace all this user's
-        containers share, so it still bounds a runaway fork."""
-        engine = self.engine
-        unenforced = engine.unenforced
+        """The host config with only the limits this engine can enforce: a rootless engine on cgroup v1 fails a
+        build step that asks for one, and ignores them on a container. (Such a container is still bounded by
+        what its user may do on the host: its processes are the user's, counted against the user's own limits.)"""
+        unenforced = self.engine.unenforced
         if not unenforced:
             return config
         self.say_unenforced_limits()
-        pids = config.get("pids_limit")
         for kind in unenforced:
             for key in _LIMIT_KEYS[kind]:
                 config.pop(key, None)
-        if "pids" in unenforced and engine.rootless and pids:
-            config["ulimits"] = [Ulimit(name="nproc", soft=pids, hard=pids)]
         return config
 
     def _create(self, image: str, command: Any, name: str | None, options: dict[str, Any]) -> Any:
