@@ -332,13 +332,13 @@ class Lab:
         return config
 
     def _create(self, image: str, command: Any, name: str | None, options: dict[str, Any]) -> Any:
-        api = self.engine.client.api
         if not self.engine.enforces("pids") and looks_like_fork_bomb(command):
             raise UnsafeRequestError(
                 f"This command forks without end, and {self._engine_words()} cannot hold a container to a pids "
                 "limit: it is not run here.",
                 "Run it where a pids limit holds (a rootful engine, or the course box); the lesson shows the "
                 "recorded result.")
+        api = self.engine.client.api
         host_config = api.create_host_config(**self._host_config(options))
         labels = self.labels(options.pop("labels", None))
         exposed = [(int(port), proto) for port, proto in
