@@ -23,7 +23,7 @@ __all__ = ["RECORDED_KEY", "Recorded", "find_recorded", "notebook_candidates", "
            "stamp_words"]
 
 RECORDED_KEY = "containerlab"
-MARK = "\N{BLACK CIRCLE FOR RECORD}"
+MARK = "\N{FISHEYE}"  # ◉, in the fonts browsers and terminals have
 # Rich outputs in the order the recorded block prefers them; widgets cannot be replayed, their text stands in.
 _RICH = ("image/svg+xml", "text/html", "image/png", "text/plain")
 

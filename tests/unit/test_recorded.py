@@ -54,7 +54,7 @@ def test_the_display_is_marked_as_recorded_in_text_and_html():
     recorded = find_recorded(stored_notebook(), cell_id="cell-05")
     data, metadata = recorded_bundle(recorded)
     lines = data["text/plain"].splitlines()
-    assert lines[0] == "\N{BLACK CIRCLE FOR RECORD} Recorded on docker 20.10.24 (rootful, cgroup v1) on 2026-12-04, " \
+    assert lines[0] == "\N{FISHEYE} Recorded on docker 20.10.24 (rootful, cgroup v1) on 2026-12-04, " \
                        "not run here:"
     assert lines[1:] == ["\N{BOX DRAWINGS LIGHT VERTICAL} exit code 137", "\N{BOX DRAWINGS LIGHT VERTICAL} <map>"]
     assert 'class="containerlab-recorded"' in data["text/html"] and SVG in data["text/html"]
@@ -131,5 +131,5 @@ def test_a_skipped_cell_shows_its_recorded_output_in_a_real_kernel(tmp_path):
     outputs = json.loads(result.stdout.strip().splitlines()[-1])
     shown = [o for o in outputs if o["output_type"] == "display_data"]
     assert len(shown) == 1, "shown once per execution, however often the cell skips"
-    assert shown[0]["data"]["text/plain"].startswith("\N{BLACK CIRCLE FOR RECORD} Recorded on docker 20.10.24")
+    assert shown[0]["data"]["text/plain"].startswith("\N{FISHEYE} Recorded on docker 20.10.24")
     assert "Skipped: oom needs engine and a memory limit" in "".join(o.get("text", "") for o in outputs)
