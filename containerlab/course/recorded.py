@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import html
 import json
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +24,8 @@ __all__ = ["RECORDED_KEY", "Recorded", "find_recorded", "notebook_candidates", "
            "stamp_words"]
 
 RECORDED_KEY = "containerlab"
+# An exercise cell grades the learner's own answer (`check_...(answer)`): its recording is about nobody's answer.
+_GRADES_AN_ANSWER = re.compile(r"\bcheck_\w+\(")
 MARK = "\N{FISHEYE}"  # ◉, in the fonts browsers and terminals have
 # Rich outputs in the order the recorded block prefers them; widgets cannot be replayed, their text stands in.
 _RICH = ("image/svg+xml", "text/html", "image/png", "text/plain")
@@ -89,7 +92,7 @@ def find_recorded(notebook: Mapping[str, Any] | str, *, cell_id: str | None = No
     is not there (an edited cell) or recorded nothing."""
     data = json.loads(notebook) if isinstance(notebook, str) else notebook
     cell = _find_cell(data.get("cells") or [], cell_id, code)
-    if cell is None or not cell.get("outputs"):
+    if cell is None or not cell.get("outputs") or _GRADES_AN_ANSWER.search(_source(cell)):
         return None
     engine, date = stamp_words(data)
     recorded = _unwrap(cell["outputs"], engine, date)

@@ -50,6 +50,12 @@ def test_a_cell_that_skipped_where_it_was_recorded_has_nothing_to_show():
     assert find_recorded(stored_notebook(), cell_id="cell-06") is None
 
 
+def test_an_exercise_check_is_never_replayed():
+    stored = stored_notebook()
+    stored["cells"][1]["source"] = 'check_answer(mine) if lab.ready_for("engine", task="exercise 1") else None'
+    assert find_recorded(stored, cell_id="cell-05") is None
+
+
 def test_the_display_is_marked_as_recorded_in_text_and_html():
     recorded = find_recorded(stored_notebook(), cell_id="cell-05")
     data, metadata = recorded_bundle(recorded)
