@@ -24,7 +24,7 @@ from functools import lru_cache
 from pathlib import Path
 
 # --- the course's parsers: the only imports of them in tests/differential (phase 2 moves these modules) ---
-from containerlab.compose import load_compose_file
+from containerlab.compose import load_compose_file, parse_dotenv
 from containerlab.dockerfile import lint as course_lint
 from containerlab.dockerfile import parse_dockerfile
 from containerlab.errors import LabError
@@ -242,8 +242,6 @@ def reference_compose_model(config: Mapping, project_dir: Path) -> dict:
 
 def _course_env_files(service, project_dir: Path, environ: Mapping[str, str]) -> dict[str, str | None]:
     """The variables of a service's env_file entries, read with the course's own dotenv reader."""
-    from containerlab.compose import parse_dotenv
-
     merged: dict[str, str | None] = {}
     for env_file in service.env_files:
         path = project_dir / env_file.path
