@@ -20,7 +20,7 @@ from ..errors import LabError, ParseError
 try:
     import yaml
 except ImportError:  # pragma: no cover - PyYAML arrives with JupyterLab's dependencies
-    yaml = None
+    yaml = None  # type: ignore[assignment]
 
 KeyPath = tuple[str | int, ...]
 

@@ -101,14 +101,14 @@ def doctor(proc: str = "/proc") -> Report:
         busybox = find_static_busybox()
         report.add("busybox", "ok", f"static busybox at {busybox}")
     except LabError as err:
-        needed = engine is not None and not images.get(BASE_IMAGES[0]).present
+        needed = engine is not None and not images[BASE_IMAGES[0]].present
         report.add("busybox", "fail" if needed else "warn", err.message, err.hint)
     debootstrap = shutil.which("debootstrap") or (
         "/usr/sbin/debootstrap" if os.path.exists("/usr/sbin/debootstrap") else None)
     if debootstrap:
         report.add("debootstrap", "ok", f"debootstrap at {debootstrap}")
     else:
-        needed = engine is not None and not images.get(BASE_IMAGES[1]).present
+        needed = engine is not None and not images[BASE_IMAGES[1]].present
         report.add("debootstrap", "fail" if needed else "warn", "debootstrap is not installed",
                    "Install it with 'sudo apt-get install -y debootstrap' (or run 'setup --online').")
 

@@ -16,7 +16,7 @@ import subprocess
 import tarfile
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,7 +29,7 @@ from .lab import LABEL_LESSON, LABEL_OWNER
 from .progress import Progress, print_progress
 
 __all__ = ["BASE_IMAGES", "BUSYBOX_IMAGE", "DEBIAN_IMAGE", "ImageStatus", "image_status", "setup_images",
-           "BUILD_LIMITS", "build_limits", "machine_lock"]
+           "BUILD_LIMITS", "build_limits", "context_tar", "machine_lock"]
 
 BUSYBOX_IMAGE = "containerlab/busybox"
 DEBIAN_IMAGE = "containerlab/debian"
@@ -135,23 +135,27 @@ def find_static_busybox() -> str:
     return _require_tool("busybox", "busybox-static")
 
 
-def _context_tar(files: dict[str, bytes], executables: set[str]) -> io.BytesIO:
+def context_tar(files: Mapping[str, bytes], executables: Collection[str] = frozenset()) -> bytes:
+    """A deterministic build context: sorted, mtime 0, root-owned, 0644 (0755 for ``executables``).
+
+    The same files then give the same cache keys on every run and every machine.
+    """
     buffer = io.BytesIO()
-    with tarfile.open(fileobj=buffer, mode="w") as tar:
-        for name, data in sorted(files.items()):
+    with tarfile.open(fileobj=buffer, mode="w", format=tarfile.PAX_FORMAT) as tar:
+        for name in sorted(files):
             info = tarfile.TarInfo(name)
-            info.size = len(data)
+            info.size = len(files[name])
             info.mode = 0o755 if name in executables else 0o644
             info.mtime = 0
-            tar.addfile(info, io.BytesIO(data))
-    buffer.seek(0)
-    return buffer
+            info.uname = info.gname = ""
+            tar.addfile(info, io.BytesIO(files[name]))
+    return buffer.getvalue()
 
 
-def build_from_context(engine: Engine, tag: str, files: dict[str, bytes], progress: Progress,
-                       labels: dict[str, str], executables: set[str] = frozenset()) -> str:
+def build_from_context(engine: Engine, tag: str, files: Mapping[str, bytes], progress: Progress,
+                       labels: dict[str, str], executables: Collection[str] = frozenset()) -> str:
     """Build an image from an in-memory context, streaming the build log; returns the image ID."""
-    context = _context_tar(files, set(executables))
+    context = io.BytesIO(context_tar(files, executables))
     image_id = ""
     for chunk in engine.client.api.build(fileobj=context, custom_context=True, tag=tag, labels=labels,
                                          rm=True, forcerm=True, decode=True, container_limits=build_limits(engine)):

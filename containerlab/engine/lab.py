@@ -8,6 +8,7 @@ Every container, network and volume a `Lab` creates carries `containerlab.lesson
 from __future__ import annotations
 
 import getpass
+import math
 import os
 import re
 import time
@@ -235,7 +236,9 @@ class Lab:
     @property
     def why_unavailable(self) -> str:
         """The reason no engine is available ('' when one is)."""
-        return "" if self.available else self._engine_error.message
+        if self.available or self._engine_error is None:
+            return ""
+        return self._engine_error.message
 
     def ready_for(self, *needs: str, task: str) -> bool:
         """True when this machine has `needs`; else say in one line what is skipped and show the recorded result.
@@ -382,7 +385,7 @@ class Lab:
         try:
             api.start(container_id)
             try:
-                status = api.wait(container_id, timeout=timeout)
+                status = api.wait(container_id, timeout=math.ceil(timeout))
             except (requests.exceptions.ReadTimeout, requests.exceptions.ConnectionError) as err:
                 raise LabError(f"The command in {image} ran longer than {timeout:g} s and was stopped.",
                                "Give run() a larger timeout= or make the command finish.") from err
@@ -489,7 +492,7 @@ def remove_labelled(engine: Engine, *, lesson: str | None = None, owner: str | N
                     images: bool = False) -> CleanupReport:
     """Remove course resources (all, one lesson, one owner); images only when asked."""
     client = engine.client
-    filters = {"label": label_filters(lesson, owner)}
+    filters: dict[str, str | list[str] | bool] = {"label": label_filters(lesson, owner)}
     containers = client.containers.list(all=True, filters=filters)
     for container in containers:
         _remove_container(container)

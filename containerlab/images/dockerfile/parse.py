@@ -475,11 +475,13 @@ class _Parser:
         assert self.scope is not None
         for name, value in pairs:
             self.scope.env[name] = value or ""
-        return Instruction(**base, args=tuple(f"{k}={v}" for k, v in pairs), pairs=tuple(pairs))
+        return Instruction(**base, args=tuple(f"{k}={v}" for k, v in pairs),
+                           pairs=tuple((k, v or "") for k, v in pairs))
 
     def _label(self, body: str, base: dict) -> Instruction:
         pairs = self.pairs(body, base["line"], "LABEL")
-        return Instruction(**base, args=tuple(f"{k}={v}" for k, v in pairs), pairs=tuple(pairs))
+        return Instruction(**base, args=tuple(f"{k}={v}" for k, v in pairs),
+                           pairs=tuple((k, v or "") for k, v in pairs))
 
     def _workdir(self, body: str, base: dict) -> Instruction:
         line = base["line"]

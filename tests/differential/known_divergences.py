@@ -1,0 +1,248 @@
+"""Today's known divergences from the references: ONE list, each marked xfail(strict=True) in the tests.
+
+Phase 2 removes an entry when it fixes the divergence: a fixed file then passes, and strict xfail makes the
+stale entry fail until it is removed. DIVERGENCES describes each kind (where the course is at fault, what to
+do); KNOWN_* map a corpus file (its path under tests/fixtures/corpus) to the kinds that make its test fail.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Divergence:
+    """One kind of divergence: what differs, the module/function at fault, and the suggested fix."""
+
+    summary: str
+    at_fault: str
+    fix: str
+
+
+DIVERGENCES: dict[str, Divergence] = {
+    # ---- Dockerfile parser (containerlab/dockerfile.py -> containerlab/images/dockerfile/)
+    "df-blank-line-in-continuation": Divergence(
+        "a blank or whitespace-only line inside a \\ continuation ends the instruction (the next line is then "
+        "an 'unknown instruction'); BuildKit skips such lines and joins the rest",
+        "dockerfile._Parser.logical_lines",
+        "inside the continuation loop skip empty/whitespace-only lines as comment lines are skipped "
+        "(BuildKit's isEmptyContinuationLine); end_line stays the last joined line"),
+    "df-escaped-escape-at-end": Divergence(
+        "a line ending in an escaped escape (RUN echo C:\\\\) is read as a continuation and swallows the next "
+        "instruction; BuildKit continues only when the final escape is not itself escaped",
+        "dockerfile._continues",
+        "match BuildKit's lineContinuationRegex ([^\\\\]\\\\[ \\t]*$ with the configured escape): an even run "
+        "of escapes at the end is not a continuation"),
+    "df-from-arg-without-default": Divergence(
+        "ARG BASE (no default) then FROM ${BASE} is refused ('FROM names no image'); BuildKit parses it and "
+        "takes the image from --build-arg at build time, so the file can neither be parsed nor linted",
+        "dockerfile._Parser._from",
+        "keep the unresolved reference as the stage base (flag it unresolved, e.g. Stage.base='${BASE}'), skip "
+        "from-latest for it, and refuse only when building without the build arg"),
+    "df-variable-modifiers": Divergence(
+        "${VAR%suffix} ${VAR%%suffix} ${VAR#prefix} ${VAR##prefix} ${VAR/a/b} ${VAR//a/b} are refused; "
+        "BuildKit's shell lexer expands them",
+        "dockerfile._dollar",
+        "implement the six operators with shell glob patterns (shortest/longest match, first/all replace) as "
+        "BuildKit's frontend/dockerfile/shell/lex.go does"),
+    "df-keyword-whitespace": Divergence(
+        "an instruction keyword followed by a tab (FROM<TAB>image, COPY<TAB>.) is an 'unknown instruction'; "
+        "BuildKit splits keyword and arguments at any whitespace",
+        "dockerfile._Parser.parse (text.strip().partition(' '))",
+        "split at the first run of whitespace: re.split(r'\\s+', text.strip(), maxsplit=1)"),
+    "df-json-array-non-string": Divergence(
+        "CMD [\"sleep\", 1] (a JSON array with a non-string item) is accepted as shell form; BuildKit refuses "
+        "it: 'when using JSON array syntax, arrays must be comprised of strings only'",
+        "dockerfile._json_list / _Parser._plain",
+        "when the arguments parse as a JSON array but an item is not a string, raise a located ParseError "
+        "with a hint to quote every item"),
+    "df-continuation-at-eof": Divergence(
+        "a last line ending with the escape character is refused; BuildKit ends the instruction at the end of "
+        "the file",
+        "dockerfile._Parser.logical_lines",
+        "end the instruction at end of file (a lint finding can still point out the dangling escape)"),
+    "df-indented-directive": Divergence(
+        "a parser directive with leading whitespace ('  #escape=`') is ignored, so the escape character stays "
+        "'\\\\'; BuildKit accepts whitespace before the '#'",
+        "dockerfile._directives (_DIRECTIVE)",
+        "allow leading whitespace in _DIRECTIVE: ^\\s*#\\s*([a-zA-Z][a-zA-Z0-9]*)\\s*=\\s*(.*?)\\s*$"),
+    "df-label-legacy-form": Divergence(
+        "legacy LABEL key value (a space instead of '=') is refused; BuildKit accepts it as one pair "
+        "(LegacyKeyValueFormat warning), as for ENV",
+        "dockerfile._Parser.pairs",
+        "apply the ENV legacy-form branch to LABEL as well (one key, the rest of the line as its value)"),
+    "df-duplicate-stage-name": Divergence(
+        "two stages with the same name are refused; BuildKit parses and builds such files (its checks warn "
+        "DuplicateStageName) - docker/buildx's own Dockerfile has one",
+        "dockerfile._Parser._from",
+        "accept and report it as a lint finding; resolve --from/FROM references to the name as BuildKit does "
+        "(verify which of the two it picks before choosing)"),
+    "df-heredoc-crlf": Divergence(
+        "CR LF inside a heredoc body becomes LF; BuildKit keeps the bytes (a CRLF script then fails in the "
+        "container, which is what a learner must see)",
+        "dockerfile._Parser.__init__ (text.splitlines()) and _Parser.heredocs",
+        "keep line endings in heredoc bodies (splitlines(keepends=True) for body lines only)"),
+    # ---- compose model (containerlab/compose.py -> containerlab/compose/)
+    "cp-extends": Divergence(
+        "extends (same file or file:) is refused; compose-go merges the extended service (the glideinWMS "
+        "workspaces use it)",
+        "compose._Reader.service",
+        "implement extends with the Compose merge rules (relative paths from the extended file's folder, "
+        "chains, missing service error), or delegate such files to compose-go config"),
+    "cp-include": Divergence(
+        "top-level include is refused; compose-go loads each included file as its own project folder and "
+        "merges its resources",
+        "compose._Reader.project",
+        "implement include (short and long syntax: path, env_file, project_directory) keeping line-numbered "
+        "errors per file, or delegate"),
+    "cp-reset-override-tags": Divergence(
+        "the YAML tags !reset and !override are refused; compose-go applies them when merging (extends, "
+        "overrides) and drops them otherwise",
+        "compose_yaml.load_yaml (tag handling) and the merge step",
+        "accept both tags: !reset removes the inherited value, !override replaces it instead of merging"),
+    "cp-project-name-from-environment": Divergence(
+        "COMPOSE_PROJECT_NAME from the environment or the .env file is ignored; compose-go uses it before the "
+        "top-level name and the folder name",
+        "compose.load_compose_file / compose._load",
+        "project name precedence: explicit argument > COMPOSE_PROJECT_NAME (environment, then .env) > name: > "
+        "folder name, normalised"),
+    "cp-project-name-interpolation": Divergence(
+        "${COMPOSE_PROJECT_NAME} in the file interpolates to '' (or its default); compose-go sets it to the "
+        "resolved project name before interpolating",
+        "compose._load (interpolation variables)",
+        "resolve the project name first (top-level name is read un-interpolated) and add COMPOSE_PROJECT_NAME "
+        "to the variables unless the environment sets it"),
+    "cp-profiles-from-environment": Divergence(
+        "COMPOSE_PROFILES (environment or .env) is ignored: enabled_services() starts no profiled service; "
+        "compose-go enables those profiles",
+        "compose.ComposeProject.enabled_services / compose._load",
+        "record the active profiles from COMPOSE_PROFILES on the project and use them as the default of "
+        "enabled_services() (the harness calls enabled_services() with no argument)"),
+    "cp-depends-on-disabled-service": Divergence(
+        "an enabled service with a required depends_on on a service whose profile is inactive is accepted; "
+        "compose-go refuses: 'depends on undefined service'",
+        "compose._Reader.check_references / ComposeProject.enabled_services",
+        "check dependencies of the enabled services after profile selection (required: false edges are "
+        "dropped, as compose-go does)"),
+    "cp-duplicate-container-name": Divergence(
+        "two services with the same container_name are accepted; compose-go refuses: 'container name ... is "
+        "already in use by service'",
+        "compose._Reader.project",
+        "refuse the second container_name with its line and key"),
+    "cp-missing-env-file": Divergence(
+        "a required env_file that does not exist is accepted; compose-go refuses 'env file ... not found' "
+        "(netbox-docker and redash in the corpus ship without theirs)",
+        "compose._Reader.env_files / compose.load_compose_file",
+        "when loading from a file, check each env_file relative to the project folder; required: false may be "
+        "missing"),
+    "cp-undefined-secret-or-config": Divergence(
+        "a service using a secret or config that the top level does not define is accepted; compose-go "
+        "refuses 'refers to undefined secret/config'",
+        "compose._Reader (secrets and configs are not modelled)",
+        "read top-level secrets/configs names and check services' references like networks and volumes"),
+    "cp-empty-image": Divergence(
+        "image: ${UNSET} (interpolated to '') is accepted as an empty image; compose-go treats it as no image "
+        "and refuses a service with neither image nor build",
+        "compose._Reader.service",
+        "treat an empty image string as absent before the image-or-build check"),
+    "cp-port-empty-host-ip": Divergence(
+        "ports ':8080:80' (empty host IP, as immich's ${EXPOSE_PORT-:2283:2283} gives) is refused: \"'' is "
+        "not an IP address\"; compose-go reads it as no host IP",
+        "compose.parse_port / compose._host_ip",
+        "an empty host IP means 'not given' (host_ip None)"),
+    "cp-mount-target-trailing-slash": Divergence(
+        "mount targets keep a trailing '/' ('/data/', '/srv//'); compose-go cleans the path ('/data')",
+        "compose.parse_volume / compose._Reader.mount / compose._Reader.tmpfs",
+        "posixpath.normpath the container path (keep the source as written)"),
+    "cp-duplicate-mount-target": Divergence(
+        "two mounts on the same container path are both kept; compose-go keeps only the last one",
+        "compose._Reader.service (volumes)",
+        "let a later mount replace an earlier one on the same target (and say so in warnings)"),
+    "cp-yaml-scalar-formatting": Divergence(
+        "unquoted environment values change differently: 1.0 -> '1.0', 1e3 -> '1000.0', 017 -> '17', 1_000 -> "
+        "'1_000', .inf -> 'inf'; compose-go (go-yaml v3, Go formatting) gives '1', '1000', '15', '1000', '+Inf'",
+        "compose_yaml scalar resolution and compose._Reader.list_or_dict (str(value))",
+        "resolve plain scalars like go-yaml v3 (YAML 1.1 octal 017, '_' in numbers) and format floats like Go's "
+        "strconv.FormatFloat(f, 'f', -1, 64) / +Inf; or keep the scalar's source text for environment values"),
+    "cp-implicit-dependency-restart": Divergence(
+        "the dependency edges that links and network_mode: service:X create have restart false; compose-go "
+        "marks them restart: true",
+        "compose._Reader.implicit_dependencies",
+        "Dependency(..., restart=True) for links and network_mode (volumes_from stays false)"),
+    # ---- linter
+    "lint-rm-after-own-cleanup": Divergence(
+        "rm-in-later-layer fires when the earlier RUN already deleted that path in its own layer (apt-get update "
+        "&& ... && rm -rf /var/lib/apt/lists/* in each RUN, as official images do): the finding is wrong",
+        "dockerfile._lint_rm",
+        "a RUN whose own script removes the path after creating it leaves nothing in its layer: do not count it "
+        "as the maker (the same test the harness uses: removed_in_same_run)"),
+}
+
+KNOWN_COMPOSE: dict[str, tuple[str, ...]] = {
+    "compose/crlf-glideinwms-vitodb/compose-wports.yml": ("cp-extends",),
+    "compose/glideinwms-vitodb-workspaces/compose-wports.yml": ("cp-extends",),
+    "compose/immich/docker-compose.yml": ("cp-port-empty-host-ip",),
+    "compose/netbox-docker/docker-compose.yml": ("cp-missing-env-file",),
+    "compose/pihole-cloudflared-DoH/compose.yaml": ("cp-mount-target-trailing-slash",),
+    "compose/plex/compose.yaml": ("cp-mount-target-trailing-slash",),
+    "compose/prometheus-grafana/compose.yaml": ("cp-duplicate-mount-target",),
+    "compose/redash/compose.yaml": ("cp-missing-env-file",),
+    "tricky/compose/depends-on-inactive-profile/compose.yaml": ("cp-depends-on-disabled-service",),
+    "tricky/compose/duplicate-container-name/compose.yaml": ("cp-duplicate-container-name",),
+    "tricky/compose/environment-numbers/compose.yaml": ("cp-yaml-scalar-formatting",),
+    "tricky/compose/extends-other-file/compose.yaml": ("cp-extends",),
+    "tricky/compose/extends-same-file/compose.yaml": ("cp-extends",),
+    "tricky/compose/image-unset/compose.yaml": ("cp-empty-image",),
+    "tricky/compose/implicit-dependencies/compose.yaml": ("cp-implicit-dependency-restart",),
+    "tricky/compose/include-long-syntax/compose.yaml": ("cp-include",),
+    "tricky/compose/include-simple/compose.yaml": ("cp-include",),
+    "tricky/compose/missing-env-file/compose.yaml": ("cp-missing-env-file",),
+    "tricky/compose/port-empty-host-ip/compose.yaml": ("cp-port-empty-host-ip",),
+    "tricky/compose/profiles-from-env/compose.yaml": ("cp-profiles-from-environment",),
+    "tricky/compose/project-name-from-dotenv/compose.yaml": ("cp-project-name-from-environment",
+                                                             "cp-profiles-from-environment"),
+    "tricky/compose/project-name-from-env/compose.yaml": ("cp-project-name-from-environment",),
+    "tricky/compose/project-name-in-file-without-name/compose.yaml": ("cp-project-name-interpolation",),
+    "tricky/compose/project-name-in-file/compose.yaml": ("cp-project-name-interpolation",),
+    "tricky/compose/reset-and-override/compose.yaml": ("cp-reset-override-tags", "cp-extends"),
+    "tricky/compose/trailing-slash-targets/compose.yaml": ("cp-mount-target-trailing-slash",),
+    "tricky/compose/undefined-config/compose.yaml": ("cp-undefined-secret-or-config",),
+    "tricky/compose/undefined-secret/compose.yaml": ("cp-undefined-secret-or-config",),
+}
+
+KNOWN_DOCKERFILE: dict[str, tuple[str, ...]] = {
+    "dockerfiles/crlf/docker-buildx.Dockerfile": ("df-duplicate-stage-name",),
+    "dockerfiles/docker__buildx/Dockerfile": ("df-duplicate-stage-name",),
+    "dockerfiles/glideinWMS__containers/frontend/Dockerfile": ("df-label-legacy-form",),
+    "dockerfiles/moby__moby/builder/dockerfile/parser/testfiles/ADD-COPY-with-JSON/Dockerfile":
+        ("df-keyword-whitespace",),
+    "dockerfiles/moby__moby/builder/dockerfile/parser/testfiles/brimstone-consuldock/Dockerfile":
+        ("df-blank-line-in-continuation",),
+    "dockerfiles/moby__moby/builder/dockerfile/parser/testfiles/empty-line-after-escape/Dockerfile":
+        ("df-blank-line-in-continuation",),
+    "dockerfiles/moby__moby/builder/dockerfile/parser/testfiles/escape_whitespace/Dockerfile":
+        ("df-indented-directive",),
+    "tricky/dockerfile/arg-base-no-default.Dockerfile": ("df-from-arg-without-default",),
+    "tricky/dockerfile/blank-line-in-continuation.Dockerfile": ("df-blank-line-in-continuation",),
+    "tricky/dockerfile/cmd-json-nonstring.Dockerfile": ("df-json-array-non-string",),
+    "tricky/dockerfile/comment-and-blank-in-continuation.Dockerfile": ("df-blank-line-in-continuation",),
+    "tricky/dockerfile/continuation-at-eof.Dockerfile": ("df-continuation-at-eof",),
+    "tricky/dockerfile/crlf-heredoc.Dockerfile": ("df-heredoc-crlf",),
+    "tricky/dockerfile/duplicate-stage-name.Dockerfile": ("df-duplicate-stage-name",),
+    "tricky/dockerfile/env-legacy-and-quotes.Dockerfile": ("df-label-legacy-form",),
+    "tricky/dockerfile/from-tab.Dockerfile": ("df-keyword-whitespace",),
+    "tricky/dockerfile/run-echo-windows-path.Dockerfile": ("df-escaped-escape-at-end",),
+    "tricky/dockerfile/var-modifiers.Dockerfile": ("df-variable-modifiers",),
+}
+
+KNOWN_LINT: dict[str, tuple[str, ...]] = {
+    "dockerfiles/docker-library__python/3.12/slim-bookworm/Dockerfile": ("lint-rm-after-own-cleanup",),
+    "dockerfiles/moby__moby/builder/dockerfile/parser/testfiles/brimstone-docker-consul/Dockerfile":
+        ("lint-rm-after-own-cleanup",),
+    "tricky/dockerfile/rm-same-layer.Dockerfile": ("lint-rm-after-own-cleanup",),
+}
+
+
+def reason(kinds: tuple[str, ...]) -> str:
+    """The xfail reason for a file: the summaries of its divergences."""
+    return "; ".join(f"[{kind}] {DIVERGENCES[kind].summary}" for kind in kinds)
