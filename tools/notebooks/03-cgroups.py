@@ -15,11 +15,11 @@
 # - plot a container's memory and CPU use **live** from the cgroup files;
 # - tell the **cgroup v1** and **v2** file names apart, and what a **hybrid** host is.
 #
-# > **Rootless engine on cgroup v1** (rootless Podman on RHEL/Alma/Rocky 8, or on a hybrid host like Debian's
-# > default here)? The kernel lets an ordinary user's engine set no limits there, so there is nothing to measure:
+# > **Rootless engine on cgroup v1** (rootless Podman on RHEL/Alma/Rocky 8, or on any host that still mounts the
+# > v1 hierarchies)? The kernel lets an ordinary user's engine set no limits there, so there is nothing to measure:
 # > the cells that show a limit say so in one line and show the result recorded on a rootful engine, marked as
-# > recorded (never as if it ran on your machine). Sections 2 and "No engine?" run everywhere. To see every limit
-# > live, use a rootful engine or the course box.
+# > recorded (never as if it ran on your machine), and the fork bomb is not run at all. Section 2 and "No engine?"
+# > run everywhere. To see every limit live, use a rootful engine or the course box.
 
 # %%
 import subprocess
