@@ -74,12 +74,17 @@ class Engine:
         """The limit kinds this engine cannot apply, in LIMIT_KINDS order ([] on a rootful engine)."""
         return [kind for kind in LIMIT_KINDS if kind not in self.limits]
 
+    @property
+    def where(self) -> str:
+        """'rootless Podman on cgroup v1': the engine as a one-line message names it."""
+        return f"{'rootless ' if self.rootless else ''}{self.name.capitalize()} on cgroup v{self.cgroup_version}"
+
     def limits_note(self) -> str:
         """One line saying which limits cannot be enforced here and why ('' when all can)."""
         missing = self.unenforced
         if not missing:
             return ""
-        where = f"{'rootless ' if self.rootless else ''}{self.name.capitalize()} on cgroup v{self.cgroup_version}"
+        where = self.where
         what = "memory, CPU or pids" if len(missing) == len(LIMIT_KINDS) else \
             " or ".join({"cpu": "CPU"}.get(kind, kind) for kind in missing)
         return (f"{where} cannot enforce {what} limits: lab containers and builds run without them, "

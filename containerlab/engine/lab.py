@@ -257,7 +257,7 @@ class Lab:
         unenforced = [kind for kind in LIMIT_NEEDS if kind in needs and self.available
                       and not self.engine.enforces(kind)]
         if unenforced:
-            missing.append(f"{self._engine_words()} cannot enforce {' or '.join(LIMIT_NEEDS[k] for k in unenforced)}")
+            missing.append(f"{self.engine.where} cannot enforce {' or '.join(LIMIT_NEEDS[k] for k in unenforced)}")
         if missing:
             wanted = " and ".join(LIMIT_NEEDS.get(need, need) for need in needs)
             print(f"Skipped: {task} needs {wanted} ({', '.join(missing)} here).")
@@ -266,11 +266,6 @@ class Lab:
             show_recorded(self.lesson)
             return False
         return True
-
-    def _engine_words(self) -> str:
-        """'rootless podman on cgroup v1': the engine as a skipped line names it."""
-        engine = self.engine
-        return f"{'rootless ' if engine.rootless else ''}{engine.name} on cgroup v{engine.cgroup_version}"
 
     def say_unenforced_limits(self) -> None:
         """Print, once per process and engine, which limits this engine cannot enforce (nothing where all hold)."""
@@ -337,7 +332,7 @@ class Lab:
     def _create(self, image: str, command: Any, name: str | None, options: dict[str, Any]) -> Any:
         if not self.engine.enforces("pids") and looks_like_fork_bomb(command):
             raise UnsafeRequestError(
-                f"This command forks without end, and {self._engine_words()} cannot hold a container to a pids "
+                f"This command forks without end, and {self.engine.where} cannot hold a container to a pids "
                 "limit: it is not run here.",
                 "Run it where a pids limit holds (a rootful engine, or the course box); the lesson shows the "
                 "recorded result.")

@@ -229,7 +229,7 @@ def _check_run(learner: Learner, records: list[dict], notebooks: list[str]) -> N
         assert "cannot enforce memory, CPU or pids limits" in text["00-lab-check.ipynb"]
         for record in limit_cells:
             printed = _text(record)
-            assert re.search(r"^Skipped: .* \(rootless podman on cgroup v1 cannot enforce .* here\)\.$", printed, re.M)
+            assert re.search(r"^Skipped: .* \(rootless Podman on cgroup v1 cannot enforce .* here\)\.$", printed, re.M)
             assert RECORDED in printed, f"no recorded result in: {record['source'][:80]}"
         bomb = next(r for r in limit_cells if "fork bomb" in r["source"])
         assert not re.search(r"^pids\.max:", _text(bomb), re.M), "the fork bomb must not run here"

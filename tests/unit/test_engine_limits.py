@@ -122,7 +122,7 @@ def test_a_fork_bomb_is_not_run_where_no_pids_limit_holds():
 def test_a_cell_about_a_limit_skips_in_one_line_where_it_cannot_be_enforced(capsys):
     lab = Lab("t", owner="x", engine=ROOTLESS_V1)
     assert lab.ready_for("engine", "pids", task="containing a fork bomb") is False
-    assert capsys.readouterr().out == ("Skipped: containing a fork bomb needs engine and a pids limit (rootless podman "
+    assert capsys.readouterr().out == ("Skipped: containing a fork bomb needs engine and a pids limit (rootless Podman "
                                        "on cgroup v1 cannot enforce a pids limit here).\n")
     assert Lab("t", owner="x", engine=engine(rootless=False)).ready_for("engine", "memory", "cpu", task="x")
 
