@@ -17,7 +17,8 @@ def test_a_skipped_cell_shows_its_recording_found_by_cell_id(page, jupyterlab_wi
     page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=60_000)
     page.wait_for_function("() => window.jupyterapp && window.jupyterapp.shell.currentWidget"
                            " && window.jupyterapp.shell.currentWidget.sessionContext"
-                           " && window.jupyterapp.shell.currentWidget.sessionContext.session", timeout=60_000)
+                           " && window.jupyterapp.shell.currentWidget.sessionContext.isReady"
+                           " && window.jupyterapp.shell.currentWidget.content.widgets.length > 30", timeout=120_000)
     page.evaluate(f"() => {{ const cell = ({FIND_OOM_CELL})();"
                   " cell.model.sharedModel.setSource(cell.model.sharedModel.getSource() + '\\n# edited here'); }")
     page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
