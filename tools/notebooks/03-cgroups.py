@@ -62,7 +62,8 @@ print("cgroup version of this machine:", read_cgroup_version())
 if lab.ready_for("engine", "memory", "pids", task="reading a container's cgroup from the host"):
     sleeper = lab.start("containerlab/busybox", ["sleep", "3600"], name="sleeper", mem_limit="64m", pids_limit=50)
     dirs = container_cgroup_dirs(sleeper)
-    stats = container_stats(sleeper, dirs)
+    # Just after the start the runtime's own helper may still be counted in the cgroup for a moment.
+    stats = watch_cgroup(sleeper, until=lambda s: s.pids_current == 1, timeout=5)
     print("its cgroup directories are named after the container ID:",
           all(sleeper.id in directory for directory in [dirs.v2, *dirs.v1.values()] if directory))
     print("memory limit in the cgroup:", stats.memory_limit // MIB, "MiB (asked for mem_limit='64m')")
@@ -150,7 +151,8 @@ if lab.ready_for("engine", "memory", task="watching the OOM killer in a containe
 # CPU limits work in **periods** (100 ms by default): `--cpus 0.5` (`nano_cpus=500_000_000` in the Python API)
 # becomes a **quota** of 50 ms of CPU time per 100 ms period. A process that has used up its quota is
 # **throttled**: it does not run again until the next period starts. A busy loop wants 100 % of a CPU; measure
-# what it gets over two seconds from the cgroup's CPU-time counter.
+# what it gets over two seconds (longer, until the kernel has throttled it, on a busy machine) from the cgroup's
+# CPU-time counter.
 
 # %%
 if lab.ready_for("engine", "cpu", task="measuring a CPU quota"):
@@ -158,16 +160,22 @@ if lab.ready_for("engine", "cpu", task="measuring a CPU quota"):
                        nano_cpus=500_000_000)
     dirs = container_cgroup_dirs(burner)
     before, started = container_stats(burner, dirs), time.monotonic()
-    time.sleep(2)
-    after, elapsed = container_stats(burner, dirs), time.monotonic() - started
+    after = watch_cgroup(burner, timeout=10, interval=0.25,
+                         until=lambda s: time.monotonic() - started >= 2 and s.nr_throttled > before.nr_throttled)
+    elapsed = time.monotonic() - started
     burner.remove()
     used = (after.cpu_usage_usec - before.cpu_usage_usec) / 1e6 / elapsed   # CPUs used on average
     periods, throttled = after.nr_periods - before.nr_periods, after.nr_throttled - before.nr_throttled
     print(f"quota: {after.cpu_quota_usec} µs of CPU time every {after.cpu_period_usec} µs = {after.cpus:g} CPU")
-    print(f"used about {round(used * 4) / 4:.0%} of one CPU (quota {after.cpus:.0%})")
-    print("within 15 points of the quota:", abs(used - after.cpus) <= 0.15)
+    print("used no more than the quota:", used <= after.cpus + 0.05)
     print("throttled periods counted (nr_throttled > 0):", throttled > 0)
-    print("throttled in most of its periods:", throttled > periods / 2)
+
+# %% tags=["nbval-ignore-output"]
+if lab.ready_for("engine", "cpu", task="measuring a CPU quota"):
+    print(f"used {used:.0%} of one CPU over {elapsed:.1f} s (quota {after.cpus:.0%}); throttled in {throttled} "
+          f"of its {periods} periods")
+    print("on an idle machine it gets its whole quota, about 50 %; on a busy one less: a quota caps, it does "
+          "not promise")
 
 # %% [markdown]
 # Without a quota the same loop would take a whole CPU. A quota is a hard cap even when the machine is idle; the
