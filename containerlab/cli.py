@@ -72,6 +72,37 @@ def _unpack(args: argparse.Namespace) -> int:
     return 0
 
 
+def _box(args: argparse.Namespace) -> int:
+    from .engine import box
+    from .engine.connect import connect
+
+    engine = connect()
+    cli = box.engine_cli(engine)
+    name = args.name or f"containerlab-box-{box.default_owner()}"
+    if args.action == "build":
+        box.build_box(engine)
+        return 0
+    if args.action in ("stop", "remove"):
+        removed = box.remove_box(cli, name, volumes=args.volumes) if args.action == "remove" else box.stop_box(cli, name)
+        print(f"{args.action}: {', '.join(removed) or 'nothing (no such box)'}")
+        if args.action == "remove" and not args.volumes:
+            print(f"The notebooks stay in the volume {name}-work; '--volumes' removes it too.")
+        return 0
+    if args.action == "status":
+        names = box.find_boxes(cli, owner=None if args.name else box.default_owner())
+        print("\n".join(names) or "No course box.")
+        return 0 if names else 1
+    if not box.box_image_present(cli):
+        box.build_box(engine)
+    started = box.start_box(engine, name=name, port=args.port, work=args.work)
+    status = box.wait_ready(started)
+    print(f"Course box {started.name} ({cli}, {started.form} form): engine {status.state}"
+          + (f" - {status.message}" if status.message and not status.ready else ""))
+    print(f"JupyterLab: {started.url}")
+    print(f"Stop it: ./lab box stop --name {name}  |  remove it (notebooks kept): ./lab box remove --name {name}")
+    return 0 if status.ready else 1
+
+
 def _registry(args: argparse.Namespace) -> int:
     from .engine.lab import default_owner
     from .engine.registry import Registry, running_registries, stop_registries
@@ -118,6 +149,13 @@ def build_parser() -> argparse.ArgumentParser:
     unpack.add_argument("--dest", default=".pack", help="where to extract it (default: .pack)")
     unpack.add_argument("--no-load", action="store_true", help="only verify and extract")
     unpack.set_defaults(func=_unpack)
+    box = sub.add_parser("box", help="the course box: the whole course with its own engine in one container")
+    box.add_argument("action", nargs="?", default="start", choices=["start", "build", "stop", "remove", "status"])
+    box.add_argument("--name", help="the box's container name (default: containerlab-box-OWNER)")
+    box.add_argument("--port", type=int, default=8888, help="JupyterLab's port on 127.0.0.1 (default 8888)")
+    box.add_argument("--work", help="where your notebooks live: a volume name or a folder (default: NAME-work)")
+    box.add_argument("--volumes", action="store_true", help="remove: also the volume with your notebooks")
+    box.set_defaults(func=_box)
     registry = sub.add_parser("registry", help="a local Distribution registry on 127.0.0.1 (start | stop | status)")
     registry.add_argument("action", choices=["start", "stop", "status"])
     registry.add_argument("--port", type=int, help="the port on 127.0.0.1 (default: a free one for you)")
