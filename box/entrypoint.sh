@@ -5,12 +5,17 @@
 #   containerlab-box lab [jupyter args]   the default: JupyterLab on 0.0.0.0:8888 with a token
 #   containerlab-box engine               only the engine (Dev Containers, CI); waits until stopped
 #   containerlab-box COMMAND ...          the engine in the background, then COMMAND
+#   containerlab-box wait [SECONDS]       (in a running box) wait until its engine is ready; exit 1 if it fails
+#
+# Settings: JUPYTER_TOKEN (else one is generated and printed), CONTAINERLAB_BOX_ROOT (the folder JupyterLab serves,
+# default /course, where the notebooks are copied), CONTAINERLAB_BOX_DOCKERD_ARGS (extra flags for the nested dockerd).
 #
 # Whatever happens to the engine, JupyterLab still starts: notebook 00 and `containerlab doctor` then read
 # /run/containerlab-box/status and say in one line what is missing (a flag on the run command, or why the
 # engine failed). Nothing here reaches the network: the lab images come from the image itself.
 set -u
 STATE=/run/containerlab-box
+ROOT=${CONTAINERLAB_BOX_ROOT:-/course}
 STORE=/var/lib/containerlab-box
 LOGS=/var/log/containerlab-box
 mkdir -p "$STATE" "$LOGS"
@@ -79,7 +84,8 @@ start_engine() {
     local private=$STATE/docker.sock
     rm -f /var/run/docker.sock "$private"
     # --ip-masq=false: nested containers reach each other and the box, nothing beyond (as on the course's hosts).
-    dockerd --host "unix://$private" --ip-masq=false >"$LOGS/dockerd.log" 2>&1 &
+    # shellcheck disable=SC2086 # extra flags are words
+    dockerd --host "unix://$private" --ip-masq=false ${CONTAINERLAB_BOX_DOCKERD_ARGS:-} >"$LOGS/dockerd.log" 2>&1 &
     echo $! > "$STATE/dockerd.pid"
     local waited=0
     until DOCKER_HOST="unix://$private" docker version >/dev/null 2>&1; do
@@ -110,7 +116,21 @@ start_engine() {
 }
 
 notebooks() {  # the course's notebooks in the learner's folder; an edited notebook is never overwritten
+    [ "$ROOT" = /course ] || return 0
     cp -rn /opt/containerlab/notebooks/. /course/ 2>/dev/null || log "could not copy the notebooks to /course"
+}
+
+wait_ready() {  # in a running box: until the engine is ready (0) or has said why it cannot be (1)
+    local deadline=$((SECONDS + ${1:-120}))
+    while [ $SECONDS -lt $deadline ]; do
+        case "$(sed -n 's/^state: //p' "$STATE/status" 2>/dev/null)" in
+            ready) return 0 ;;
+            failed|no-privileges) sed -n 's/^message: //p' "$STATE/status" >&2; return 1 ;;
+        esac
+        sleep 0.2
+    done
+    echo "the box's engine was not ready after ${1:-120} s" >&2
+    return 1
 }
 
 engine() {
@@ -142,20 +162,26 @@ trap stop TERM INT
 
 serve() {  # JupyterLab, or the JupyterHub single-user server when a hub spawned the box
     local token=${JUPYTER_TOKEN:-}
+    # A JupyterHub spawner (DockerSpawner) sets JUPYTERHUB_API_TOKEN: serve as its single-user server, in an
+    # image FROM this one that adds the jupyterhub package (left out here: about 140 MB).
     if [ -n "${JUPYTERHUB_API_TOKEN:-}" ] && command -v jupyterhub-singleuser >/dev/null; then
         exec jupyterhub-singleuser --ip=0.0.0.0 --port="${JUPYTER_PORT:-8888}" --allow-root \
-            --ServerApp.root_dir=/course "$@"
+            --ServerApp.root_dir="$ROOT" "$@"
     fi
     if [ -z "$token" ]; then
         token=$(python -c 'import secrets; print(secrets.token_hex(24))')
     fi
-    log "JupyterLab: http://127.0.0.1:${JUPYTER_PORT:-8888}/lab?token=$token (on the port you published)"
+    # Never an open server: a token always, and the run command publishes the port on 127.0.0.1 only.
+    local url="http://127.0.0.1:${JUPYTER_PORT:-8888}/lab?token=$token"
+    printf '%s\n' "$url" > "$STATE/url"
+    log "JupyterLab: $url (with the port you published; also in $STATE/url)"
     JUPYTER_TOKEN=$token exec jupyter lab --ip=0.0.0.0 --port="${JUPYTER_PORT:-8888}" --no-browser --allow-root \
-        --ServerApp.root_dir=/course "$@"
+        --ServerApp.root_dir="$ROOT" "$@"
 }
 
 command=${1:-lab}
 [ $# -gt 0 ] && shift
+[ "$command" = wait ] && { wait_ready "$@"; exit $?; }
 notebooks
 case "$command" in
     lab) engine & serve "$@" ;;

@@ -94,7 +94,7 @@ def _box(args: argparse.Namespace) -> int:
         return 0 if names else 1
     if not box.box_image_present(cli):
         box.build_box(engine)
-    started = box.start_box(engine, name=name, port=args.port, work=args.work)
+    started = box.start_box(cli, name=name, port=args.port, work=args.work)
     status = box.wait_ready(started)
     print(f"Course box {started.name} ({cli}, {started.form} form): engine {status.state}"
           + (f" - {status.message}" if status.message and not status.ready else ""))

@@ -94,7 +94,7 @@ def _work_mount(work: str) -> str:
 
 def run_argv(cli: str, form: str, *, name: str, image: str = BOX_IMAGE, port: int | None = BOX_PORT,
              work: str | None = None, token: str | None = None, labels: dict[str, str] | None = None,
-             detach: bool = True, command: Sequence[str] = ()) -> list[str]:
+             env: dict[str, str] | None = None, detach: bool = True, command: Sequence[str] = ()) -> list[str]:
     """The whole `docker run` / `podman run` command of a box; port None publishes a free one (127.0.0.1 only)."""
     argv = [cli, "run"] + (["--detach"] if detach else []) + [f"--name={name}", f"--hostname={name}"]
     argv += [f"--label={key}={value}" for key, value in (labels or {}).items()]
@@ -103,6 +103,7 @@ def run_argv(cli: str, form: str, *, name: str, image: str = BOX_IMAGE, port: in
     argv += [f"--volume={name}-engine:{ENGINE_MOUNT}", _work_mount(work or f"{name}-work")]
     if token:
         argv.append(f"--env=JUPYTER_TOKEN={token}")
+    argv += [f"--env={key}={value}" for key, value in (env or {}).items()]
     return argv + [image, *command]
 
 
@@ -357,10 +358,10 @@ def _volume(cli: str, name: str, labels: dict[str, str]) -> None:
         raise BoxError(f"Creating the volume {name} failed: {_text(done)}", "Check the engine with 'doctor'.")
 
 
-def start_box(engine: Engine, *, name: str | None = None, image: str = BOX_IMAGE, port: int | None = BOX_PORT,
-              work: str | None = None, forms: Sequence[str] = FORMS, progress: Progress = print_progress) -> Box:
-    """Start (or find running) the box ``name``; each form in turn until the engine accepts one."""
-    cli = engine_cli(engine)
+def start_box(cli: str, *, name: str | None = None, image: str = BOX_IMAGE, port: int | None = BOX_PORT,
+              work: str | None = None, forms: Sequence[str] = FORMS, env: dict[str, str] | None = None,
+              progress: Progress = print_progress) -> Box:
+    """Start (or find running) the box ``name`` with ``cli`` (see engine_cli); each form in turn until one starts."""
     owner = default_owner()
     name = name or f"containerlab-box-{owner}"
     existing = _inspect(cli, name)
@@ -383,7 +384,7 @@ def start_box(engine: Engine, *, name: str | None = None, image: str = BOX_IMAGE
     refusals = []
     for form in forms:
         argv = run_argv(cli, form, name=name, image=image, port=port, work=work, token=token,
-                        labels={**labels, LABEL_FORM: form})
+                        labels={**labels, LABEL_FORM: form}, env=env)
         progress("$ " + shlex.join(argv).replace(token, "<token>"))
         done = _cli(argv)
         if done.returncode == 0:

@@ -20,6 +20,7 @@ from typing import Any
 import docker
 from docker.errors import DockerException
 
+from ..boxcheck import in_box, read_status
 from ..errors import EnginePermissionError, EngineTooOldError, LabError, NoEngineError
 
 __all__ = ["Engine", "connect", "candidate_sockets", "MIN_API_VERSION"]
@@ -224,6 +225,9 @@ def connect(refresh: bool = False, timeout: int = 120) -> Engine:
             f"The engine socket {denied[0]} exists but this user may not use it.",
             "Add yourself to the 'docker' group (root-equivalent: anyone in it controls the host) "
             "and log in again, or use rootless Podman with CONTAINERLAB_ENGINE=podman.")
+    box = read_status() if in_box() else None
+    if box is not None and not box.ready and box.message:
+        raise NoEngineError(box.message, box.hint or "Restart the course box with the flags in the README.")
     what = wanted or "Docker or Podman"
     raise NoEngineError(f"No {what} engine answered on {', '.join(u for _, u in candidates)}.",
                         _no_engine_hint(wanted))

@@ -7,6 +7,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
+from ..boxcheck import in_box, read_status
 from ..errors import LabError
 from ..hostinfo import PODMAN_BRIDGE_RULE, podman_bridges_blocked
 from ..kernel.cgroups import detect_cgroup_version
@@ -48,6 +49,20 @@ def _check_podman_bridges(report: Report, proc: str) -> None:
         report.add("podman networks", "ok", "containers on one Podman network can reach each other")
 
 
+def _check_box(report: Report, engine: object) -> None:
+    """Inside the course box: is its own engine up, so that every lesson runs as on a Linux host as root?"""
+    status = read_status()
+    if status is not None and status.ready and engine is not None and os.geteuid() == 0:
+        report.add("course box", "ok", "inside the course box, as root with its own engine: "
+                   "every lesson runs as on a Linux host as root")
+    elif status is None or status.state == "starting":
+        report.add("course box", "warn", "inside the course box; its engine is still starting",
+                   "Wait a few seconds and run the check again.")
+    else:
+        report.add("course box", "fail", status.message or f"the box's engine is {status.state}",
+                   status.hint or "Restart the box with the flags in the README.")
+
+
 def doctor(proc: str = "/proc") -> Report:
     """Check everything the course needs on this machine; never raises for a missing piece."""
     report = Report()
@@ -65,6 +80,8 @@ def doctor(proc: str = "/proc") -> Report:
         report.add("rootless", "skip", "no engine to ask")
     if engine is not None and engine.is_podman and not engine.rootless:
         _check_podman_bridges(report, proc)
+    if in_box():
+        _check_box(report, engine)
 
     version = detect_cgroup_version(_read(f"{proc}/self/mountinfo"))
     report.facts["cgroup_version"] = str(version)
