@@ -45,7 +45,7 @@ def _pack(args: argparse.Namespace) -> int:
     from .engine.pack import build_pack
 
     target = Path(args.file).resolve()
-    manifest = build_pack(connect(), target, wheels=not args.no_wheels)
+    manifest = build_pack(connect(), target, wheels=not args.no_wheels, box=not args.no_box)
     print(f"Wrote {target}: {len(manifest.files)} files, {manifest.total_bytes / 1e6:.0f} MB before compression.")
     print(f"On a machine without internet: ./lab unpack {target.name}")
     return 0
@@ -143,6 +143,7 @@ def build_parser() -> argparse.ArgumentParser:
     pack = sub.add_parser("pack", help="write one archive with everything a workshop needs offline")
     pack.add_argument("file", help="the archive to write, e.g. workshop.clab.tgz")
     pack.add_argument("--no-wheels", action="store_true", help="leave out the Python wheels")
+    pack.add_argument("--no-box", action="store_true", help="leave out the course box image (built if missing)")
     pack.set_defaults(func=_pack)
     unpack = sub.add_parser("unpack", help="verify a pack, extract it and load its images")
     unpack.add_argument("file", help="the pack made by 'pack'")

@@ -10,7 +10,7 @@ import pytest
 
 from containerlab.engine import box as boxes
 
-from .conftest import NOTEBOOKS, nbval_in_box
+from box_support import NOTEBOOKS, nbval_in_box
 
 pytestmark = pytest.mark.slow
 
@@ -41,3 +41,14 @@ def test_notebook_passes_strict_nbval_inside_the_box(docker_box, notebook):
     done = nbval_in_box(docker_box, [notebook])
     assert done.returncode == 0, done.stdout[-6000:] + done.stderr[-2000:]
     assert " passed" in done.stdout and "failed" not in done.stdout.splitlines()[-1]
+
+
+def test_workshop_pack_carries_the_box_image(box_image, lab_images, tmp_path):
+    from containerlab.engine.pack import build_pack
+    from containerlab.pack import read_manifest
+
+    pack = tmp_path / "workshop.clab.tgz"
+    build_pack(lab_images, pack, wheels=False, box=True, progress=lambda line: None)
+    manifest = read_manifest(pack)
+    assert box_image in manifest.images
+    assert f"images/{box_image.replace('/', '_')}.tar" in manifest.files

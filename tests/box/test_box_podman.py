@@ -12,7 +12,7 @@ import pytest
 
 from containerlab.engine import box as boxes
 
-from .conftest import box_name, copy_course_in, leftovers, nbval_in_box
+from box_support import box_name, copy_course_in, leftovers, nbval_in_box
 
 pytestmark = [pytest.mark.slow,
               pytest.mark.skipif(shutil.which("podman") is None or os.geteuid() != 0,

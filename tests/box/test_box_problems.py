@@ -11,7 +11,7 @@ import pytest
 
 from containerlab.engine import box as boxes
 
-from .conftest import box_name, leftovers
+from box_support import box_name, leftovers
 
 pytestmark = pytest.mark.slow
 
@@ -80,7 +80,7 @@ def test_box_whose_engine_fails_says_why_in_one_line(box_image):
                             text=True).stdout.strip()
     try:
         status = boxes.wait_ready(box, timeout=180)
-        assert status.state == "failed" and "no-such-driver" in status.message, status
+        assert status.state == "failed" and "driver not supported" in status.message, status
         _check_one_line_report(name, "The box's Docker engine did not start")
     finally:
         boxes.remove_box("docker", name, volumes=True)
