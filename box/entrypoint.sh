@@ -19,6 +19,9 @@ ROOT=${CONTAINERLAB_BOX_ROOT:-/course}
 STORE=/var/lib/containerlab-box
 LOGS=/var/log/containerlab-box
 mkdir -p "$STATE" "$LOGS"
+if [ "${1:-lab}" != wait ]; then  # a restarted box keeps its root: nothing of the last run may look current
+    rm -f "$STATE/status" "$STATE/url" "$STATE/docker.sock" /var/run/docker.sock /var/run/docker.pid
+fi
 
 status() {  # status STATE [MESSAGE [HINT]]: the one file notebook 00 and doctor read (containerlab.boxcheck)
     {

@@ -132,7 +132,7 @@ def engine_cli(engine: Engine) -> str:
                                    f"Install the {cli} CLI (Debian: 'sudo apt-get install {cli}').")
     if engine.rootless:
         raise BoxError("The course box needs a rootful engine: a rootless one cannot give it --privileged powers.",
-                       "Run './lab box' as root (sudo), or use Docker.")
+                       "Run './lab box' with a rootful Docker or Podman (as root, or with sudo).")
     return cli
 
 
@@ -380,6 +380,8 @@ def start_box(cli: str, *, name: str | None = None, image: str = BOX_IMAGE, port
     _volume(cli, f"{name}-engine", labels)
     if work is None or "/" not in work:
         _volume(cli, work or f"{name}-work", {LABEL_BOX: name, f"{LABEL_BOX}.work": "true"})
+    else:
+        Path(work).expanduser().mkdir(parents=True, exist_ok=True)
     token = secrets.token_hex(24)
     refusals = []
     for form in forms:
