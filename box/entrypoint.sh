@@ -32,6 +32,8 @@ status() {  # status STATE [MESSAGE [HINT]]: the one file notebook 00 and doctor
     } > "$STATE/status.partial" && mv "$STATE/status.partial" "$STATE/status"
 }
 log() { printf '[containerlab-box] %s\n' "$*" >&2; }
+STARTED=$(date +%s%N)
+since_start() { local now; now=$(date +%s%N); printf '%d.%01d s' $(((now - STARTED) / 1000000000)) $((((now - STARTED) / 100000000) % 10)); }
 
 # Mount each cgroup hierarchy afresh, read-write, in the box's own cgroup namespace: the nested engine then puts
 # its containers below the box's cgroup (removed with the box), and paths look as they do on a host.
@@ -102,6 +104,7 @@ start_engine() {
         fi
         sleep 0.1; waited=$((waited + 1))
     done
+    log "engine answers after $(since_start)"
     local images=/opt/containerlab/images/lab-images.tar.zst
     if [ -f "$images" ] && ! DOCKER_HOST="unix://$private" docker image inspect containerlab/debian >/dev/null 2>&1; then
         status starting "The box's engine is loading the lab images." "Wait a few seconds, then run the cell again."
@@ -115,7 +118,7 @@ start_engine() {
     # Lesson 08 on Podman: containers on one internal Podman network must get past Docker's FORWARD DROP.
     iptables -I DOCKER-USER -i podman+ -m physdev --physdev-is-bridged -j ACCEPT 2>/dev/null || :
     status ready "The box's Docker engine runs, with the lab images loaded."
-    log "engine ready"
+    log "engine ready, with the lab images, after $(since_start)"
 }
 
 notebooks() {  # the course's notebooks in the learner's folder; an edited notebook is never overwritten

@@ -5,6 +5,8 @@ left on the host once it is removed with its volumes (the module's box fixture c
 from __future__ import annotations
 
 import subprocess
+import urllib.error
+import urllib.request
 
 import pytest
 
@@ -34,6 +36,17 @@ def test_doctor_inside_the_box_says_it_runs_as_on_a_linux_host(docker_box):
     assert done.returncode == 0, text
     assert "inside the course box, as root with its own engine" in text
     assert "The course can run on this machine." in text
+
+
+def test_jupyterlab_is_published_on_loopback_only_and_wants_its_token(docker_box):
+    published = subprocess.run(["docker", "port", docker_box.name], capture_output=True, text=True).stdout.split()
+    assert published and all(item.startswith("127.0.0.1:") for item in published if ":" in item), published
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(f"http://127.0.0.1:{docker_box.port}/api/contents", timeout=10)
+    assert refused.value.code == 403
+    with urllib.request.urlopen(f"http://127.0.0.1:{docker_box.port}/api/contents?token={docker_box.token}",
+                                timeout=10) as answer:
+        assert answer.status == 200 and b"00-lab-check.ipynb" in answer.read()
 
 
 @pytest.mark.parametrize("notebook", NOTEBOOKS)
