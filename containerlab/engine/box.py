@@ -63,6 +63,9 @@ BOX_EXTRAS = ("pytest", "nbval", "backports.tarfile")
 PINNED = ("ipykernel", "ipython", "jupyter-client", "jupyter-server", "nbclient", "nbformat", "jupyterlab-widgets",
           "widgetsnbextension", "requests", "urllib3")
 LAB_IMAGES_ARCHIVE = "lab-images.tar.zst"
+# The box's own limits, like every container the course starts: its nested containers count against them too.
+BOX_MEMORY = "4g"
+BOX_PIDS = 4096
 
 Progress = Callable[[str], None]
 
@@ -76,7 +79,7 @@ class BoxError(LabError):
 def privilege_flags(cli: str, form: str) -> list[str]:
     """The flags that give the box's nested engine what it needs, for `docker` or `podman`."""
     if form == "privileged":
-        return ["--privileged", "--cgroupns=private"]
+        return ["--privileged", "--cgroupns=private"]  # privileged: the box runs its own container engine
     if form != "long":
         raise ValueError(f"form must be one of {FORMS}, not {form!r}")
     unmask = "unmask=ALL" if cli == "podman" else "systempaths=unconfined"
@@ -99,6 +102,7 @@ def run_argv(cli: str, form: str, *, name: str, image: str = BOX_IMAGE, port: in
     argv = [cli, "run"] + (["--detach"] if detach else []) + [f"--name={name}", f"--hostname={name}"]
     argv += [f"--label={key}={value}" for key, value in (labels or {}).items()]
     argv += privilege_flags(cli, form)
+    argv += [f"--memory={BOX_MEMORY}", f"--pids-limit={BOX_PIDS}"]
     argv.append(f"--publish=127.0.0.1:{'' if port is None else port}:{BOX_PORT}")
     argv += [f"--volume={name}-engine:{ENGINE_MOUNT}", _work_mount(work or f"{name}-work")]
     if token:
@@ -188,7 +192,7 @@ def _wheels(cli: str, progress: Progress) -> Path:
                             capture_output=True, text=True, check=True).stdout
     pinned = {_normal(name) for name in PINNED} | {_normal(_name(r)) for r in requirements}
     pins = sorted(line for line in frozen.splitlines() if "==" in line and _normal(line.split("==")[0]) in pinned)
-    found = _cli([cli, "run", "--rm", "--network=none", DEBIAN_IMAGE, "python3", "-c",
+    found = _cli([cli, "run", "--rm", "--network=none", "--memory=256m", "--pids-limit=64", DEBIAN_IMAGE, "python3", "-c",
                   "import platform; print(platform.python_version())"], timeout=120)
     python = found.stdout.decode().strip()
     if found.returncode != 0 or not python:
