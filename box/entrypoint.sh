@@ -88,6 +88,17 @@ storage() {
 start_engine() {
     local private=$STATE/docker.sock
     rm -f /var/run/docker.sock "$private"
+    # A new volume: unpack the engine storage the image carries (the lab images already loaded, see Dockerfile).
+    local seed=/opt/containerlab/images/engine-seed.tar.zst
+    if [ -f "$seed" ] && [ ! -d "$STORE/docker/image" ]; then
+        status starting "The box's engine is unpacking the lab images." "Wait a few seconds, then run the cell again."
+        if ! zstd -dc "$seed" | tar --extract --xattrs --xattrs-include='*' --numeric-owner -C "$STORE/docker"; then
+            status failed "The box could not unpack its engine's storage onto its volume." \
+                "Check the free disk space of the box's volume (docker system df), then restart the box."
+            return 1
+        fi
+        log "lab images unpacked after $(since_start)"
+    fi
     # --ip-masq=false: nested containers reach each other and the box, nothing beyond (as on the course's hosts).
     # shellcheck disable=SC2086 # extra flags are words
     dockerd --host "unix://$private" --ip-masq=false ${CONTAINERLAB_BOX_DOCKERD_ARGS:-} >"$LOGS/dockerd.log" 2>&1 &
