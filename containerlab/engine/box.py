@@ -207,8 +207,9 @@ def _wheels(cli: str, progress: Progress) -> Path:
     if (folder / "requirements.txt").exists():
         progress(f"Using the cached wheels in {folder}")
         return folder
+    for stale in CACHE_DIR.glob("box-wheels-*"):
+        shutil.rmtree(stale, ignore_errors=True)
     partial = folder.with_name(folder.name + ".partial")
-    shutil.rmtree(partial, ignore_errors=True)
     (partial / "built").mkdir(parents=True)
     (partial / "constraints.txt").write_text("\n".join(pins) + "\n")
     (partial / "wanted.txt").write_text("\n".join(requirements) + "\n")
