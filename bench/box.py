@@ -3,7 +3,7 @@
     .venv/bin/python bench/box.py [--starts 3] [--rounds 1] [--skip-course]
 
 - cold start: from `docker run` of the box until JupyterLab answers and the nested engine is ready (goal <= 10 s);
-  measured with fresh volumes (the first start, which loads the lab images into the box's engine) and again after
+  measured with fresh volumes (the first start, which unpacks the lab images onto the box's volume) and again after
   `docker stop` (a restart: the volumes keep the loaded images);
 - image size as the engine reports it (goal <= 700 MB), and what its parts weigh;
 - the whole course under strict nbval inside a box vs on this host, paired rounds with the order alternating,
@@ -107,7 +107,7 @@ def main() -> int:
             first.append(cold_start(args.image, fresh=True))
             subprocess.run(["docker", "stop", NAME], capture_output=True, check=True)
             restart.append(cold_start(args.image, fresh=False))
-        print(f"cold start, fresh volumes (loads the lab images): median {statistics.median(first):.1f} s "
+        print(f"cold start, fresh volumes (unpacks the lab images): median {statistics.median(first):.1f} s "
               f"(min {min(first):.1f}, max {max(first):.1f}; goal <= 10 s)")
         print(f"cold start, volumes kept (docker stop, then start): median {statistics.median(restart):.1f} s "
               f"(min {min(restart):.1f}, max {max(restart):.1f})")
