@@ -63,14 +63,23 @@ def image_parts(image: str) -> dict[str, float]:
     return parts
 
 
+def _report_failures(where: str, done: subprocess.CompletedProcess) -> None:
+    """A failed cell is printed (its time still counts: on a loaded machine lesson 03's CPU-quota cell can miss)."""
+    if done.returncode == 0:
+        return
+    failed = [line for line in done.stdout.splitlines() if line.startswith(("FAILED", "ERROR"))]
+    if not failed:
+        raise SystemExit(f"the course did not run {where}:\n" + done.stdout[-3000:] + done.stderr[-2000:])
+    print(f"  {where}: " + "; ".join(failed) + " | " + done.stdout.strip().splitlines()[-1])
+
+
 def course_on_host() -> float:
     """Seconds for the whole course under strict nbval on this host (the repository's pytest settings)."""
     started = time.perf_counter()
     done = subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", "notebooks"], cwd=ROOT,
                           capture_output=True, text=True, env={**os.environ, "CONTAINERLAB_OWNER": "bench"})
     elapsed = time.perf_counter() - started
-    if done.returncode != 0:
-        raise SystemExit("the course failed on the host:\n" + done.stdout[-3000:])
+    _report_failures("on the host", done)
     return elapsed
 
 
@@ -86,8 +95,7 @@ def course_in_box(box: boxes.Box) -> float:
                            "python", "-m", "pytest", "-p", "no:cacheprovider", "-q", "--nbval", "--nbval-sanitize-with",
                            "sanitize.cfg", "--nbval-current-env", "notebooks"], capture_output=True, text=True)
     elapsed = time.perf_counter() - started
-    if done.returncode != 0:
-        raise SystemExit("the course failed inside the box:\n" + done.stdout[-3000:] + done.stderr[-2000:])
+    _report_failures("inside the box", done)
     return elapsed
 
 
@@ -107,10 +115,11 @@ def main() -> int:
             first.append(cold_start(args.image, fresh=True))
             subprocess.run(["docker", "stop", NAME], capture_output=True, check=True)
             restart.append(cold_start(args.image, fresh=False))
-        print(f"cold start, fresh volumes (unpacks the lab images): median {statistics.median(first):.1f} s "
-              f"(min {min(first):.1f}, max {max(first):.1f}; goal <= 10 s)")
-        print(f"cold start, volumes kept (docker stop, then start): median {statistics.median(restart):.1f} s "
-              f"(min {min(restart):.1f}, max {max(restart):.1f})")
+        if args.starts:
+            print(f"cold start, fresh volumes (unpacks the lab images): median {statistics.median(first):.1f} s "
+                  f"(min {min(first):.1f}, max {max(first):.1f}; goal <= 10 s)")
+            print(f"cold start, volumes kept (docker stop, then start): median {statistics.median(restart):.1f} s "
+                  f"(min {min(restart):.1f}, max {max(restart):.1f})")
         parts = image_parts(args.image)
         print(f"image size: {parts.pop('image'):.0f} MB (goal <= 700 MB); parts: "
               + ", ".join(f"{path} {mb:.0f} MB" for path, mb in parts.items()))
