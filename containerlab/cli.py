@@ -45,7 +45,7 @@ def _pack(args: argparse.Namespace) -> int:
     from .engine.workshop_pack import build_pack
 
     target = Path(args.file).resolve()
-    manifest = build_pack(connect(), target, wheels=not args.no_wheels)
+    manifest = build_pack(connect(), target, wheels=not args.no_wheels, box=not args.no_box)
     print(f"Wrote {target}: {len(manifest.files)} files, {manifest.total_bytes / 1e6:.0f} MB before compression.")
     print(f"On a machine without internet: ./lab unpack {target.name}")
     return 0
@@ -70,6 +70,40 @@ def _unpack(args: argparse.Namespace) -> int:
     load_images(connect(), dest, manifest)
     print(f"Loaded {', '.join(manifest.images)}: 'python -m containerlab setup' has nothing left to build.")
     return 0
+
+
+def _box(args: argparse.Namespace) -> int:
+    from .engine import box
+    from .engine.connect import connect
+
+    engine = connect()
+    cli = box.engine_cli(engine)
+    name = args.name or f"containerlab-box-{box.default_owner()}"
+    if args.action == "build":
+        box.build_box(engine)
+        return 0
+    if args.action in ("stop", "remove"):
+        if args.action == "remove":
+            removed = box.remove_box(cli, name, volumes=args.volumes)
+        else:
+            removed = box.stop_box(cli, name)
+        print(f"{args.action}: {', '.join(removed) or 'nothing (no such box)'}")
+        if args.action == "remove" and not args.volumes:
+            print(f"The notebooks stay in the volume {name}-work; '--volumes' removes it too.")
+        return 0
+    if args.action == "status":
+        names = box.find_boxes(cli, owner=None if args.name else box.default_owner())
+        print("\n".join(names) or "No course box.")
+        return 0 if names else 1
+    if not box.box_image_present(cli):
+        box.build_box(engine)
+    started = box.start_box(cli, name=name, port=args.port, work=args.work)
+    status = box.wait_ready(started)
+    print(f"Course box {started.name} ({cli}, {started.form} form): engine {status.state}"
+          + (f" - {status.message}" if status.message and not status.ready else ""))
+    print(f"JupyterLab: {started.url}")
+    print(f"Stop it: ./lab box stop --name {name}  |  remove it (notebooks kept): ./lab box remove --name {name}")
+    return 0 if status.ready else 1
 
 
 def _registry(args: argparse.Namespace) -> int:
@@ -112,12 +146,20 @@ def build_parser() -> argparse.ArgumentParser:
     pack = sub.add_parser("pack", help="write one archive with everything a workshop needs offline")
     pack.add_argument("file", help="the archive to write, e.g. workshop.clab.tgz")
     pack.add_argument("--no-wheels", action="store_true", help="leave out the Python wheels")
+    pack.add_argument("--no-box", action="store_true", help="leave out the course box image (built if missing)")
     pack.set_defaults(func=_pack)
     unpack = sub.add_parser("unpack", help="verify a pack, extract it and load its images")
     unpack.add_argument("file", help="the pack made by 'pack'")
     unpack.add_argument("--dest", default=".pack", help="where to extract it (default: .pack)")
     unpack.add_argument("--no-load", action="store_true", help="only verify and extract")
     unpack.set_defaults(func=_unpack)
+    box = sub.add_parser("box", help="the course box: the whole course with its own engine in one container")
+    box.add_argument("action", nargs="?", default="start", choices=["start", "build", "stop", "remove", "status"])
+    box.add_argument("--name", help="the box's container name (default: containerlab-box-OWNER)")
+    box.add_argument("--port", type=int, default=8888, help="JupyterLab's port on 127.0.0.1 (default 8888)")
+    box.add_argument("--work", help="where your notebooks live: a volume name or a folder (default: NAME-work)")
+    box.add_argument("--volumes", action="store_true", help="remove: also the volume with your notebooks")
+    box.set_defaults(func=_box)
     registry = sub.add_parser("registry", help="a local Distribution registry on 127.0.0.1 (start | stop | status)")
     registry.add_argument("action", choices=["start", "stop", "status"])
     registry.add_argument("--port", type=int, help="the port on 127.0.0.1 (default: a free one for you)")

@@ -30,6 +30,7 @@ import docker
 from docker.errors import DockerException
 
 from ..errors import EnginePermissionError, EngineTooOldError, LabError, NoEngineError
+from ..kernel.inside_box import in_box, read_status
 
 __all__ = ["Engine", "connect", "candidate_sockets", "current_context", "docker_config_dir", "enforceable_limits",
            "LIMIT_KINDS", "MIN_API_VERSION"]
@@ -343,6 +344,9 @@ def connect(refresh: bool = False, timeout: int = 120) -> Engine:
             f"The engine socket {denied[0]} exists but this user may not use it.",
             "Add yourself to the 'docker' group (root-equivalent: anyone in it controls the host) "
             "and log in again, or use rootless Podman with CONTAINERLAB_ENGINE=podman.")
+    box = read_status() if in_box() else None
+    if box is not None and not box.ready and box.message:
+        raise NoEngineError(box.message, box.hint or "Restart the course box with the flags in the README.")
     chosen = _chosen_by_user()
     if chosen:
         raise NoEngineError(f"The engine chosen by {chosen} does not answer.",

@@ -10,6 +10,7 @@ from pathlib import Path
 from ..errors import LabError
 from ..kernel.cgroups import detect_cgroup_version
 from ..kernel.host import PODMAN_BRIDGE_RULE, podman_bridges_blocked
+from ..kernel.inside_box import in_box, read_status
 from ..kernel.mountinfo import overlay_supported
 from ..report import Report
 from .connect import Engine, connect, engine_facts
@@ -59,6 +60,20 @@ def _check_limits(report: Report, engine: Engine) -> None:
         report.add("limits", "warn", engine.limits_note(), LIMITS_HINT)
 
 
+def _check_box(report: Report, engine: object) -> None:
+    """Inside the course box: is its own engine up, so that every lesson runs as on a Linux host as root?"""
+    status = read_status()
+    if status is not None and status.ready and engine is not None and os.geteuid() == 0:
+        report.add("course box", "ok", "inside the course box, as root with its own engine: "
+                   "every lesson runs as on a Linux host as root")
+    elif status is None or status.state == "starting":
+        report.add("course box", "warn", "inside the course box; its engine is still starting",
+                   "Wait a few seconds and run the check again.")
+    else:
+        report.add("course box", "fail", status.message or f"the box's engine is {status.state}",
+                   status.hint or "Restart the box with the flags in the README.")
+
+
 def doctor(proc: str = "/proc") -> Report:
     """Check everything the course needs on this machine; never raises for a missing piece."""
     report = Report()
@@ -82,6 +97,8 @@ def doctor(proc: str = "/proc") -> Report:
         report.add("rootless", "skip", "no engine to ask")
     if engine is not None and engine.is_podman and not engine.rootless:
         _check_podman_bridges(report, proc)
+    if in_box():
+        _check_box(report, engine)
 
     version = detect_cgroup_version(_read(f"{proc}/self/mountinfo"))
     report.facts["cgroup_version"] = str(version)
