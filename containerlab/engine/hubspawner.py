@@ -20,6 +20,7 @@ import time
 from typing import Any, AsyncIterator, ClassVar
 
 from docker.errors import APIError, ImageNotFound, NotFound
+from docker.types import Mount
 from dockerspawner import DockerSpawner, SwarmSpawner
 from traitlets import Float, Integer, List, Unicode, default
 
@@ -263,9 +264,23 @@ class CourseBoxSwarmSpawner(SwarmSpawner):
         return await self.docker("inspect_container", task["Status"]["ContainerStatus"]["ContainerID"])
 
     async def _limit_pids(self) -> None:
-        """Swarm services in Engine 20.10 take no pids limit: set it on the task's container."""
+        """Swarm services in Engine 20.10 take no pids limit: set it on the task's container (docker update)."""
         info = await self._task_container()
-        await self.docker("update_container", info["Id"], pids_limit=self.pids_limit)
+        client = self.client
+        url = client._url("/containers/{0}/update", info["Id"])
+        answer = await asyncio.get_running_loop().run_in_executor(
+            None, lambda: client._post_json(url, data={"PidsLimit": self.pids_limit}))
+        client._raise_for_status(answer)
+
+    @property
+    def mounts(self) -> list[Mount]:
+        """The attendee's notebooks and the box's engine storage on named, labelled volumes of the node."""
+        work_labels = {**self.labels(), "containerlab.hub.work": "true"}
+        work_labels.pop(LABEL_LESSON)
+        return [Mount(target=box.WORK_MOUNT, source=self._render_templates("{prefix}-work-{username}"),
+                      type="volume", labels=work_labels),
+                Mount(target=box.ENGINE_MOUNT, source=self._render_templates("{prefix}-engine-{username}"),
+                      type="volume", labels=self.labels())]
 
     async def get_ip_and_port(self) -> tuple[str, int]:
         """The task container's address on this node's bridge (the hub runs on the node, not on an overlay)."""
