@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 import statistics
 import subprocess
 import sys
@@ -23,6 +24,8 @@ from containerlab.engine import hub
 pytestmark = [pytest.mark.slow]
 
 ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run", "--disable-quic", "--disable-dev-shm-usage"]
 NOTEBOOKS = [ROOT / "notebooks" / name for name in ("00-lab-check.ipynb", "02-namespaces.ipynb", "03-cgroups.ipynb")]
 # One attendee's name with characters no container name may carry.
 ODD_NAME = "zoë o'brien+lab"
@@ -264,6 +267,56 @@ def _latencies(kernel: KernelSession, seconds: float) -> list[float]:
 
 def _p95(values: list[float]) -> float:
     return statistics.quantiles(values, n=20)[-1] if len(values) > 1 else values[0]
+
+
+def test_the_instructor_stops_and_starts_a_box_from_the_admin_page(room, tmp_path):
+    """In Chromium: the instructor logs in, sees every attendee's server on /hub/admin, stops carol's and starts
+    it again; carol's box goes and comes back, her notebooks volume stays."""
+    playwright = pytest.importorskip("playwright.sync_api")
+    chromium = shutil.which("chromium") or "/usr/bin/chromium"
+    if not Path(chromium).exists():
+        pytest.skip("Chromium is not installed (apt-get install chromium; './lab test' does)")
+    made, users = room
+    carol = users["carol"]
+    admin = made.login_admin()
+    old_box = made.box_ids()[_box_name(made, carol)]
+
+    def carol_running() -> bool:
+        return bool(admin.api("GET", f"users/{carol.quoted}").json().get("servers", {}).get("", {}).get("ready"))
+
+    with playwright.sync_playwright() as driver:
+        browser = driver.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page()
+            page.goto(made.base + "hub/login")
+            page.fill("#username_input", made.settings.admin)
+            page.fill("#password_input", made.secrets.admin_password)
+            page.click("#login_submit")
+            page.wait_for_url("**/hub/**")
+            page.goto(made.base + "hub/admin")
+            for name in ATTENDEES:
+                page.locator("tr", has_text=name).first.wait_for(timeout=30_000)
+            row = page.locator("tr", has_text="carol").first
+            row.get_by_role("button", name="Stop Server").click()
+            _wait(lambda: not carol_running(), 120, "carol's server did not stop")
+            assert _box_name_or_none(made, carol) is None and not hub.leftover_cgroups(old_box)
+            page.reload()
+            row = page.locator("tr", has_text="carol").first
+            row.get_by_role("button", name="Start Server").click()
+            _wait(carol_running, 420, "carol's server did not start again")
+            page.screenshot(path=str(tmp_path / "admin.png"))
+        finally:
+            browser.close()
+    assert carol.server("GET", "api/contents/03-cgroups.ipynb").status_code == 200
+
+
+def _wait(condition, seconds: float, message: str) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(1)
+    pytest.fail(message)
 
 
 def test_work_survives_a_hub_restart_and_a_server_restart(room):
