@@ -98,9 +98,10 @@ def start_test_hub(hub_image, tmp_path_factory) -> Iterator[Callable[..., Runnin
     seen_boxes: dict[str, set[str]] = {}
 
     def start(name: str, *, extra: Sequence[str] = (), **options) -> RunningHub:
+        options.setdefault("idle_timeout", 0)
         settings = hub.HubSettings(name=f"{name}{secrets.token_hex(2)}", owner=default_owner(), image=hub_image,
                                    port=hub._free_port(), state=str(tmp_path_factory.mktemp(f"hub-{name}")),
-                                   idle_timeout=0, **options)
+                                   **options)
         made = RunningHub(settings, hub.HubSecrets.load_or_create(settings), extra)
         started.append(made)
         seen_boxes[settings.prefix] = set()
