@@ -159,13 +159,14 @@ def _hub(args: argparse.Namespace) -> int:
     print(f"  proxy: {command[0]}; state and log: {settings.state_dir}")
     if args.detach:
         hub.start_hub(settings, extra=args.jupyterhub_args)
-        print(f"Running in the background. Stop it: ./lab hub stop{'' if args.name == 'hub' else ' --name ' + args.name}")
+        named = "" if args.name == "hub" else f" --name {args.name}"
+        print(f"Running in the background. Stop it: ./lab hub stop{named}")
         return 0
     if hub.hub_running(settings):
         raise hub.HubError(f"The hub {settings.name} is already running.", "Stop it first: './lab hub stop'.")
     (settings.state_dir / "hub.pid").write_text(str(os.getpid()))
     os.chdir(settings.state_dir)
-    argv = hub.hub_command(settings, args.jupyterhub_args)
+    argv = hub.hub_command(args.jupyterhub_args)
     os.execve(argv[0], argv, hub.hub_environment(settings))
     return 1
 

@@ -38,8 +38,8 @@ from .lab import LABEL_LESSON, LABEL_OWNER, default_owner
 
 __all__ = ["HubError", "HubSettings", "HubSecrets", "HUB_DIR", "HUB_CONFIG", "HUB_IMAGE", "LABEL_HUB",
            "LABEL_HUB_USER", "LABEL_HUB_WORK", "box_host_config", "build_hub_image", "hub_image_present",
-           "ensure_hub_network", "proxy_command", "start_hub", "stop_hub", "hub_running", "hub_objects",
-           "remove_hub", "leftover_cgroups", "remove_cgroups"]
+           "ensure_hub_network", "proxy_command", "hub_command", "hub_environment", "start_hub", "stop_hub",
+           "hub_running", "hub_objects", "remove_hub", "leftover_cgroups", "remove_cgroups"]
 
 HUB_DIR = Path(__file__).resolve().parents[2] / "hub"
 HUB_CONFIG = HUB_DIR / "jupyterhub_config.py"
@@ -157,7 +157,6 @@ class HubSecrets:
     cookie_secret: str
     proxy_token: str
     hub_port: int
-    network_gateway: str = ""
 
     @classmethod
     def load_or_create(cls, settings: HubSettings, password: str | None = None) -> "HubSecrets":
@@ -173,8 +172,7 @@ class HubSecrets:
                    admin_password=found.get("admin_password") or secrets.token_urlsafe(32),
                    cookie_secret=found.get("cookie_secret") or secrets.token_hex(32),
                    proxy_token=found.get("proxy_token") or secrets.token_hex(32),
-                   hub_port=int(found.get("hub_port") or _free_port()),
-                   network_gateway=found.get("network_gateway", ""))
+                   hub_port=int(found.get("hub_port") or _free_port()))
         made.save(settings)
         return made
 
@@ -342,7 +340,7 @@ def hub_running(settings: HubSettings) -> bool:
     return _pid(settings) is not None
 
 
-def hub_command(settings: HubSettings, extra: Sequence[str] = ()) -> list[str]:
+def hub_command(extra: Sequence[str] = ()) -> list[str]:
     """The jupyterhub command line (its settings come from the environment; ``extra`` overrides the config)."""
     return [sys.executable, "-m", "jupyterhub", "-f", str(HUB_CONFIG), *extra]
 
@@ -359,7 +357,7 @@ def start_hub(settings: HubSettings, *, extra: Sequence[str] = (), timeout: floa
                        "Stop it first: './lab hub stop'.")
     settings.state_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     log = open(settings.state_dir / "hub.log", "ab")
-    process = subprocess.Popen(hub_command(settings, extra), cwd=settings.state_dir, env=hub_environment(settings),
+    process = subprocess.Popen(hub_command(extra), cwd=settings.state_dir, env=hub_environment(settings),
                                stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     log.close()
     (settings.state_dir / "hub.pid").write_text(str(process.pid))

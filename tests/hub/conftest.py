@@ -8,7 +8,6 @@ box, then the hub's single-user image FROM it; Docker's cache makes an unchanged
 
 from __future__ import annotations
 
-import json
 import os
 import secrets
 import subprocess
@@ -131,7 +130,3 @@ def remote_env(user: HubUser, kernels: Path) -> dict[str, str]:
     return {**os.environ, "JUPYTER_PATH": str(kernels), "REMOTE_KERNEL_URL": user.server_url(),
             "REMOTE_KERNEL_TOKEN": user.token}
 
-
-def status_of(user: HubUser) -> dict:
-    """The hub's view of the user (admin view when the token may see it)."""
-    return json.loads(user.api("GET", f"users/{user.quoted}").text)

@@ -55,7 +55,8 @@ async def relay(connection_file: str) -> None:
     info = json.loads(Path(connection_file).read_text())
     session = Session(key=info["key"].encode(), signature_scheme=info["signature_scheme"])
     context = zmq.asyncio.Context()
-    address = f"{info['transport']}://{info['ip']}:" if info["transport"] == "tcp" else f"{info['transport']}://{info['ip']}-"
+    separator = ":" if info["transport"] == "tcp" else "-"  # tcp://IP:PORT, ipc://PATH-N
+    address = f"{info['transport']}://{info['ip']}{separator}"
     sockets = {}
     for channel in CHANNELS:
         sockets[channel] = context.socket(zmq.ROUTER)

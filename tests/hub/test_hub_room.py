@@ -162,7 +162,8 @@ def _cgroup_limits(box_id: str) -> dict:
 ENGINE_FACTS = """
 import json, subprocess
 info = json.loads(subprocess.run(["docker", "info", "--format", "{{json .}}"], capture_output=True, text=True).stdout)
-names = subprocess.run(["docker", "ps", "--all", "--format", "{{.Names}}"], capture_output=True, text=True).stdout.split()
+names = subprocess.run(["docker", "ps", "--all", "--format", "{{.Names}}"], capture_output=True,
+                       text=True).stdout.split()
 print(json.dumps({"id": info["ID"], "containers": names}))
 """
 CONNECT = """
@@ -281,8 +282,11 @@ def test_the_instructor_stops_and_starts_a_box_from_the_admin_page(room, tmp_pat
     admin = made.login_admin()
     old_box = made.box_ids()[_box_name(made, carol)]
 
+    def carol_server() -> dict | None:
+        return admin.api("GET", f"users/{carol.quoted}").json().get("servers", {}).get("")
+
     def carol_running() -> bool:
-        return bool(admin.api("GET", f"users/{carol.quoted}").json().get("servers", {}).get("", {}).get("ready"))
+        return bool((carol_server() or {}).get("ready"))
 
     with playwright.sync_playwright() as driver:
         browser = driver.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
@@ -298,7 +302,7 @@ def test_the_instructor_stops_and_starts_a_box_from_the_admin_page(room, tmp_pat
                 page.locator("tr", has_text=name).first.wait_for(timeout=30_000)
             row = page.locator("tr", has_text="carol").first
             row.get_by_role("button", name="Stop Server").click()
-            _wait(lambda: not carol_running(), 120, "carol's server did not stop")
+            _wait(lambda: carol_server() is None, 120, "carol's server did not stop")
             assert _box_name_or_none(made, carol) is None and not hub.leftover_cgroups(old_box)
             page.reload()
             row = page.locator("tr", has_text="carol").first
@@ -357,7 +361,7 @@ def test_stopping_the_hub_and_removing_the_servers_leaves_nothing(room, start_te
     made, users = room
     ids = list(made.box_ids().values())
     start_test_hub.seen_boxes[made.settings.prefix].update(ids)
-    assert len(ids) == 5
+    assert len(ids) >= len(ATTENDEES)
     hub.stop_hub(made.settings)
     assert not hub.hub_running(made.settings)
     assert all(_inspect(name)["State"]["Running"] for name in made.box_ids()), "boxes outlive the hub"
