@@ -83,12 +83,21 @@ class HubUser:
         return requests.request(method, self.server_url() + path, headers=self.headers, timeout=60, **options)
 
     def wait_ready(self, timeout: float = 600) -> dict:
-        """Start the server if need be and wait until the hub says it is ready; the last progress event."""
+        """Start the server if need be and wait until the hub says it is ready; the last progress event (the event
+        stream can end before the spawn does: then the hub's user model says when it is ready)."""
+        deadline = time.monotonic() + timeout
         answer = self.start_server()
         if answer.status_code not in (201, 202, 400):
             answer.raise_for_status()
         events = self.progress(timeout)
-        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not (events and (events[-1].get("ready") or events[-1].get("failed"))):
+            server = self.api("GET", f"users/{self.quoted}").json().get("servers", {}).get("")
+            if server and server.get("ready"):
+                events.append({"ready": True, "message": "ready (from the user model)"})
+            elif not server or not server.get("pending"):
+                events.append({"failed": True, "message": f"not starting: {server}"})
+            else:
+                time.sleep(1)
         while time.monotonic() < deadline and events and events[-1].get("ready"):
             if self.server("GET", "api/status").status_code == 200:
                 break
