@@ -87,7 +87,7 @@ def course_in_box(box: boxes.Box) -> float:
                            "sanitize.cfg", "--nbval-current-env", "notebooks"], capture_output=True, text=True)
     elapsed = time.perf_counter() - started
     if done.returncode != 0:
-        raise SystemExit("the course failed inside the box:\n" + done.stdout[-3000:])
+        raise SystemExit("the course failed inside the box:\n" + done.stdout[-3000:] + done.stderr[-2000:])
     return elapsed
 
 

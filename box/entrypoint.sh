@@ -19,6 +19,9 @@ ROOT=${CONTAINERLAB_BOX_ROOT:-/course}
 STORE=/var/lib/containerlab-box
 LOGS=/var/log/containerlab-box
 mkdir -p "$STATE" "$LOGS"
+if [ "${1:-lab}" != wait ]; then  # a restarted box keeps its root: nothing of the last run may look current
+    rm -f "$STATE/status" "$STATE/url" "$STATE/docker.sock" /var/run/docker.sock /var/run/docker.pid
+fi
 
 status() {  # status STATE [MESSAGE [HINT]]: the one file notebook 00 and doctor read (containerlab.boxcheck)
     {
@@ -29,6 +32,8 @@ status() {  # status STATE [MESSAGE [HINT]]: the one file notebook 00 and doctor
     } > "$STATE/status.partial" && mv "$STATE/status.partial" "$STATE/status"
 }
 log() { printf '[containerlab-box] %s\n' "$*" >&2; }
+STARTED=$(date +%s%N)
+since_start() { local now; now=$(date +%s%N); printf '%d.%01d s' $(((now - STARTED) / 1000000000)) $((((now - STARTED) / 100000000) % 10)); }
 
 # Mount each cgroup hierarchy afresh, read-write, in the box's own cgroup namespace: the nested engine then puts
 # its containers below the box's cgroup (removed with the box), and paths look as they do on a host.
@@ -83,6 +88,17 @@ storage() {
 start_engine() {
     local private=$STATE/docker.sock
     rm -f /var/run/docker.sock "$private"
+    # A new volume: unpack the engine storage the image carries (the lab images already loaded, see Dockerfile).
+    local seed=/opt/containerlab/images/engine-seed.tar.zst
+    if [ -f "$seed" ] && [ ! -d "$STORE/docker/image" ]; then
+        status starting "The box's engine is unpacking the lab images." "Wait a few seconds, then run the cell again."
+        if ! zstd -dc "$seed" | tar --extract --xattrs --xattrs-include='*' --numeric-owner -C "$STORE/docker"; then
+            status failed "The box could not unpack its engine's storage onto its volume." \
+                "Check the free disk space of the box's volume (docker system df), then restart the box."
+            return 1
+        fi
+        log "lab images unpacked after $(since_start)"
+    fi
     # --ip-masq=false: nested containers reach each other and the box, nothing beyond (as on the course's hosts).
     # shellcheck disable=SC2086 # extra flags are words
     dockerd --host "unix://$private" --ip-masq=false ${CONTAINERLAB_BOX_DOCKERD_ARGS:-} >"$LOGS/dockerd.log" 2>&1 &
@@ -99,6 +115,7 @@ start_engine() {
         fi
         sleep 0.1; waited=$((waited + 1))
     done
+    log "engine answers after $(since_start)"
     local images=/opt/containerlab/images/lab-images.tar.zst
     if [ -f "$images" ] && ! DOCKER_HOST="unix://$private" docker image inspect containerlab/debian >/dev/null 2>&1; then
         status starting "The box's engine is loading the lab images." "Wait a few seconds, then run the cell again."
@@ -112,7 +129,7 @@ start_engine() {
     # Lesson 08 on Podman: containers on one internal Podman network must get past Docker's FORWARD DROP.
     iptables -I DOCKER-USER -i podman+ -m physdev --physdev-is-bridged -j ACCEPT 2>/dev/null || :
     status ready "The box's Docker engine runs, with the lab images loaded."
-    log "engine ready"
+    log "engine ready, with the lab images, after $(since_start)"
 }
 
 notebooks() {  # the course's notebooks in the learner's folder; an edited notebook is never overwritten

@@ -97,7 +97,7 @@ def missing_flags(privileges: Privileges, engine: str = "docker") -> list[tuple[
                (privileges.devices_restricted, "--device-cgroup-rule 'a *:* rwm'", "access to every device")]
     missing = [(flag, why) for wanted, flag, why in lacking if wanted]
     if len(missing) >= 3 or privileges.missing_capabilities:
-        flags.append(("--privileged", "; ".join(why for _, why in missing)))
+        flags.append(("--privileged", "; ".join(why for _, why in missing)))  # privileged: the box's own engine
     else:
         flags.extend(missing)
     if privileges.host_cgroup_namespace:

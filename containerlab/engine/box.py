@@ -41,7 +41,8 @@ __all__ = ["BOX_IMAGE", "BOX_DIR", "BOX_PORT", "LABEL_BOX", "FORMS", "BoxError",
            "run_argv", "readme_command", "box_requirements", "build_box", "box_image_present", "start_box",
            "wait_ready", "stop_box", "remove_box", "find_boxes", "engine_cli"]
 
-BOX_IMAGE = os.environ.get("CONTAINERLAB_BOX_IMAGE", "containerlab/course")
+DEFAULT_BOX_IMAGE = "containerlab/course"
+BOX_IMAGE = os.environ.get("CONTAINERLAB_BOX_IMAGE", DEFAULT_BOX_IMAGE)
 BOX_DIR = Path(__file__).resolve().parents[2] / "box"
 BOX_PORT = 8888
 LABEL_BOX = "containerlab.box"
@@ -63,6 +64,10 @@ BOX_EXTRAS = ("pytest", "nbval", "backports.tarfile")
 PINNED = ("ipykernel", "ipython", "jupyter-client", "jupyter-server", "nbclient", "nbformat", "jupyterlab-widgets",
           "widgetsnbextension", "requests", "urllib3")
 LAB_IMAGES_ARCHIVE = "lab-images.tar.zst"
+ENGINE_SEED = "engine-seed.tar.zst"
+# The box's own limits, like every container the course starts: its nested containers count against them too.
+BOX_MEMORY = "4g"
+BOX_PIDS = 4096
 
 Progress = Callable[[str], None]
 
@@ -76,7 +81,7 @@ class BoxError(LabError):
 def privilege_flags(cli: str, form: str) -> list[str]:
     """The flags that give the box's nested engine what it needs, for `docker` or `podman`."""
     if form == "privileged":
-        return ["--privileged", "--cgroupns=private"]
+        return ["--privileged", "--cgroupns=private"]  # privileged: the box runs its own container engine
     if form != "long":
         raise ValueError(f"form must be one of {FORMS}, not {form!r}")
     unmask = "unmask=ALL" if cli == "podman" else "systempaths=unconfined"
@@ -94,22 +99,25 @@ def _work_mount(work: str) -> str:
 
 def run_argv(cli: str, form: str, *, name: str, image: str = BOX_IMAGE, port: int | None = BOX_PORT,
              work: str | None = None, token: str | None = None, labels: dict[str, str] | None = None,
-             env: dict[str, str] | None = None, detach: bool = True, command: Sequence[str] = ()) -> list[str]:
+             env: dict[str, str] | None = None, mounts: Sequence[str] = (), detach: bool = True,
+             command: Sequence[str] = ()) -> list[str]:
     """The whole `docker run` / `podman run` command of a box; port None publishes a free one (127.0.0.1 only)."""
     argv = [cli, "run"] + (["--detach"] if detach else []) + [f"--name={name}", f"--hostname={name}"]
     argv += [f"--label={key}={value}" for key, value in (labels or {}).items()]
     argv += privilege_flags(cli, form)
+    argv += [f"--memory={BOX_MEMORY}", f"--pids-limit={BOX_PIDS}"]
     argv.append(f"--publish=127.0.0.1:{'' if port is None else port}:{BOX_PORT}")
     argv += [f"--volume={name}-engine:{ENGINE_MOUNT}", _work_mount(work or f"{name}-work")]
     if token:
         argv.append(f"--env=JUPYTER_TOKEN={token}")
     argv += [f"--env={key}={value}" for key, value in (env or {}).items()]
+    argv += [f"--mount={mount}" for mount in mounts]
     return argv + [image, *command]
 
 
 def readme_command(cli: str, form: str = "privileged", name: str = "course") -> str:
     """The plain one-line command the README shows for people without ./lab."""
-    return shlex.join(run_argv(cli, form, name=name))
+    return shlex.join(run_argv(cli, form, name=name, image=DEFAULT_BOX_IMAGE))
 
 
 def box_requirements(requires: Sequence[str]) -> list[str]:
@@ -132,7 +140,7 @@ def engine_cli(engine: Engine) -> str:
                                    f"Install the {cli} CLI (Debian: 'sudo apt-get install {cli}').")
     if engine.rootless:
         raise BoxError("The course box needs a rootful engine: a rootless one cannot give it --privileged powers.",
-                       "Run './lab box' as root (sudo), or use Docker.")
+                       "Run './lab box' with a rootful Docker or Podman (as root, or with sudo).")
     return cli
 
 
@@ -188,7 +196,7 @@ def _wheels(cli: str, progress: Progress) -> Path:
                             capture_output=True, text=True, check=True).stdout
     pinned = {_normal(name) for name in PINNED} | {_normal(_name(r)) for r in requirements}
     pins = sorted(line for line in frozen.splitlines() if "==" in line and _normal(line.split("==")[0]) in pinned)
-    found = _cli([cli, "run", "--rm", "--network=none", DEBIAN_IMAGE, "python3", "-c",
+    found = _cli([cli, "run", "--rm", "--network=none", "--memory=256m", "--pids-limit=64", DEBIAN_IMAGE, "python3", "-c",
                   "import platform; print(platform.python_version())"], timeout=120)
     python = found.stdout.decode().strip()
     if found.returncode != 0 or not python:
@@ -199,8 +207,9 @@ def _wheels(cli: str, progress: Progress) -> Path:
     if (folder / "requirements.txt").exists():
         progress(f"Using the cached wheels in {folder}")
         return folder
+    for stale in CACHE_DIR.glob("box-wheels-*"):
+        shutil.rmtree(stale, ignore_errors=True)
     partial = folder.with_name(folder.name + ".partial")
-    shutil.rmtree(partial, ignore_errors=True)
     (partial / "built").mkdir(parents=True)
     (partial / "constraints.txt").write_text("\n".join(pins) + "\n")
     (partial / "wanted.txt").write_text("\n".join(requirements) + "\n")
@@ -264,8 +273,8 @@ def _lab_images(cli: str, names: list[str], progress: Progress) -> Path:
     return archive
 
 
-def _context(engine: Engine, cli: str, work: Path, progress: Progress) -> Path:
-    """The build context: Dockerfile, entrypoint, wheels, lab images, the package and the notebooks."""
+def _context(cli: str, work: Path, progress: Progress) -> Path:
+    """The build context: Dockerfile, entrypoint, wheels, the package and the notebooks (images/ comes later)."""
     project = BOX_DIR.parent
     context = work / "context"
     context.mkdir()
@@ -273,8 +282,6 @@ def _context(engine: Engine, cli: str, work: Path, progress: Progress) -> Path:
         shutil.copy2(BOX_DIR / name, context / name)
     shutil.copytree(_wheels(cli, progress), context / "wheels")
     (context / "images").mkdir()
-    archive = _lab_images(cli, _box_image_names(engine), progress)
-    os.link(archive, context / "images" / LAB_IMAGES_ARCHIVE)  # the cache and the context share CACHE_DIR
     ignore = shutil.ignore_patterns("__pycache__", "*.pyc", ".ipynb_checkpoints")
     shutil.copytree(project / "containerlab", context / "containerlab", ignore=ignore)
     shutil.copytree(project / "notebooks", context / "notebooks", ignore=ignore)
@@ -282,17 +289,77 @@ def _context(engine: Engine, cli: str, work: Path, progress: Progress) -> Path:
     return context
 
 
+def _engine_seed(cli: str, engine_image: str, archive: Path, context: Path, progress: Progress) -> Path:
+    """The storage of a box engine that loaded the lab images, packed (tar with xattrs, zstd); cached per image.
+
+    A box of the engine stage runs once with the archive and this clone's package mounted in, loads the images,
+    stops its dockerd cleanly and streams /var/lib/docker out. A new box unpacks it instead of loading the images.
+    """
+    engine_id = _cli([cli, "image", "inspect", "--format", "{{.Id}}", engine_image]).stdout.decode().strip()
+    key = hashlib.sha256(f"{archive.name} {engine_id}".encode()).hexdigest()[:16]
+    seed = CACHE_DIR / f"box-seed-{key}.tar.zst"
+    if seed.exists():
+        progress(f"Using the cached engine storage {seed}")
+        return seed
+    for stale in CACHE_DIR.glob("box-seed-*.tar.zst"):
+        stale.unlink()
+    name = f"clab-box-seed-{os.getpid()}"
+    mounts = [f"type=bind,src={archive},dst=/opt/containerlab/images/{LAB_IMAGES_ARCHIVE},readonly",
+              f"type=bind,src={context / 'containerlab'},dst=/opt/containerlab/src/containerlab,readonly"]
+    progress("Loading the lab images into a box's engine once, to carry its storage in the image")
+    try:
+        for form in FORMS:
+            argv = run_argv(cli, form, name=name, image=engine_image, port=None, work=f"{name}-work",
+                            labels={LABEL_BOX: name}, mounts=mounts, command=["engine"])
+            if _cli(argv).returncode == 0:
+                break
+            _cli([cli, "rm", "--force", name])
+        else:
+            raise BoxError("The engine refused to run a box to prepare the image's engine storage.",
+                           "The box needs a rootful engine that may grant --privileged; see the README.")
+        waited = _cli([cli, "exec", name, "containerlab-box", "wait", "600"], timeout=660)
+        if waited.returncode != 0:
+            raise BoxError(f"The box's engine did not load the lab images: {_why(waited)}",
+                           f"Run '{cli} logs' on a box started from {engine_image} to see why.")
+        stop = ("kill -TERM $(cat /run/containerlab-box/dockerd.pid); "
+                "while kill -0 $(cat /run/containerlab-box/dockerd.pid) 2>/dev/null; do sleep 0.1; done; "
+                "rm -f /var/lib/docker/engine-id; "
+                "tar --create --xattrs --xattrs-include='*' --numeric-owner -C /var/lib/docker . | zstd -q -T0 -6")
+        partial = seed.with_name(seed.name + ".partial")
+        with open(partial, "wb") as out:
+            packed = subprocess.run([cli, "exec", name, "bash", "-o", "pipefail", "-c", stop], stdout=out,
+                                    stderr=subprocess.PIPE, timeout=600)
+        if packed.returncode != 0:
+            partial.unlink()
+            raise BoxError(f"Packing the box engine's storage failed: {_why(packed)}", "Build the box again.")
+        partial.replace(seed)
+    finally:
+        remove_box(cli, name, volumes=True)
+    return seed
+
+
 def build_box(engine: Engine, *, image: str = BOX_IMAGE, progress: Progress = print_progress) -> str:
-    """Build the box image from this clone, offline but for apt (the host's mirror) and pip's cache; its ID."""
+    """Build the box image from this clone, offline but for apt (the host's mirror) and pip's cache; its ID.
+
+    Two builds: the engine stage (system, Python, entrypoint), which seeds an engine storage with the lab images
+    (see _engine_seed), then the whole image with that storage, the package and the notebooks.
+    """
     cli = engine_cli(engine)
     if _cli([cli, "image", "inspect", DEBIAN_IMAGE]).returncode != 0:
         raise BoxError(f"The box is built on {DEBIAN_IMAGE}, which is not on this machine yet.",
                        "Run 'python -m containerlab setup' (offline, about a minute), then build the box again.")
     started = time.monotonic()
     CACHE_DIR.mkdir(parents=True, exist_ok=True)
+    engine_image = f"{image.rsplit(':', 1)[0] if ':' in image.rsplit('/', 1)[-1] else image}:engine-stage"
     with tempfile.TemporaryDirectory(prefix="box-build-", dir=CACHE_DIR) as work:
-        context = _context(engine, cli, Path(work), progress)
-        progress(f"Building {image} ({cli} build --network host: apt reaches this machine's Debian mirror)")
+        context = _context(cli, Path(work), progress)
+        progress(f"Building {engine_image} ({cli} build --network host: apt reaches this machine's Debian mirror)")
+        _stream([cli, "build", "--network=host", "--target=engine", f"--tag={engine_image}", str(context)], progress,
+                f"Building {engine_image}")
+        archive = _lab_images(cli, _box_image_names(engine), progress)
+        seed = _engine_seed(cli, engine_image, archive, context, progress)
+        os.link(seed, context / "images" / ENGINE_SEED)  # the cache and the context share CACHE_DIR
+        progress(f"Building {image}")
         _stream([cli, "build", "--network=host", f"--tag={image}", str(context)], progress, f"Building {image}")
     image_id = _cli([cli, "image", "inspect", "--format", "{{.Id}}", image]).stdout.decode().strip()
     progress(f"{image}: built in {time.monotonic() - started:.0f} s")
@@ -380,6 +447,8 @@ def start_box(cli: str, *, name: str | None = None, image: str = BOX_IMAGE, port
     _volume(cli, f"{name}-engine", labels)
     if work is None or "/" not in work:
         _volume(cli, work or f"{name}-work", {LABEL_BOX: name, f"{LABEL_BOX}.work": "true"})
+    else:
+        Path(work).expanduser().mkdir(parents=True, exist_ok=True)
     token = secrets.token_hex(24)
     refusals = []
     for form in forms:

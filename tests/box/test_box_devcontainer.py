@@ -37,7 +37,7 @@ def test_devcontainer_up_then_exec_runs_notebooks_under_nbval(box_image, devcont
     config = workspace / ".devcontainer" / "devcontainer.json"
     # This run's image and engine volume (the repository's file names the defaults a learner uses).
     text = config.read_text().replace('"image": "containerlab/course"', f'"image": "{box_image}"')
-    config.write_text(text.replace("containerlab-devcontainer-engine", f"{name}-engine"))
+    config.write_text(text.replace("containerlab-box-${devcontainerId}-engine", f"{name}-engine"))
     ids = ["--workspace-folder", str(workspace), "--id-label", f"{boxes.LABEL_BOX}={name}"]
     box_id = ""
     try:

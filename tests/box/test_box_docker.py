@@ -5,6 +5,8 @@ left on the host once it is removed with its volumes (the module's box fixture c
 from __future__ import annotations
 
 import subprocess
+import urllib.error
+import urllib.request
 
 import pytest
 
@@ -21,7 +23,7 @@ def test_box_image_is_built_offline_and_keeps_no_wheel(box_image):
                             "ls /opt/containerlab/images; python -m pip --version || true"],
                            capture_output=True, text=True, timeout=120)
     lines = found.stdout.split()
-    assert lines[0] == boxes.LAB_IMAGES_ARCHIVE, found.stdout  # no wheel anywhere, the lab images carried
+    assert lines[0] == boxes.ENGINE_SEED, found.stdout  # no wheel anywhere; the lab images carried, loaded
     assert "No module named pip" in found.stderr
     history = subprocess.run(["docker", "history", "--no-trunc", "--format", "{{.CreatedBy}}", box_image],
                              capture_output=True, text=True).stdout
@@ -34,6 +36,17 @@ def test_doctor_inside_the_box_says_it_runs_as_on_a_linux_host(docker_box):
     assert done.returncode == 0, text
     assert "inside the course box, as root with its own engine" in text
     assert "The course can run on this machine." in text
+
+
+def test_jupyterlab_is_published_on_loopback_only_and_wants_its_token(docker_box):
+    published = subprocess.run(["docker", "port", docker_box.name], capture_output=True, text=True).stdout.split()
+    assert published and all(item.startswith("127.0.0.1:") for item in published if ":" in item), published
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(f"http://127.0.0.1:{docker_box.port}/api/contents", timeout=10)
+    assert refused.value.code == 403
+    with urllib.request.urlopen(f"http://127.0.0.1:{docker_box.port}/api/contents?token={docker_box.token}",
+                                timeout=10) as answer:
+        assert answer.status == 200 and b"00-lab-check.ipynb" in answer.read()
 
 
 @pytest.mark.parametrize("notebook", NOTEBOOKS)
