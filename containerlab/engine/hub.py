@@ -236,14 +236,15 @@ def hub_image_present(image: str = HUB_IMAGE) -> bool:
     return subprocess.run(["docker", "image", "inspect", image], capture_output=True).returncode == 0
 
 
-def _hub_wheels(progress: Progress) -> Path:
+def _hub_wheels(box_image: str, progress: Progress) -> Path:
     """The jupyterhub wheels (this hub's version) for the box's Python, and a pip wheel to install them with."""
     version = importlib.metadata.version("jupyterhub")
-    found = subprocess.run(["docker", "run", "--rm", "--network=none", "--entrypoint=python", box.BOX_IMAGE, "-c",
+    found = subprocess.run(["docker", "run", "--rm", "--network=none", "--memory=256m", "--pids-limit=64",
+                            "--entrypoint=python", box_image, "-c",
                             "import platform; print(platform.python_version())"], capture_output=True, text=True)
     python = found.stdout.strip()
     if found.returncode != 0 or not python:
-        raise HubError(f"Asking {box.BOX_IMAGE} for its Python version failed: {found.stderr.strip()[-200:]}",
+        raise HubError(f"Asking {box_image} for its Python version failed: {found.stderr.strip()[-200:]}",
                        "Rebuild the box with './lab box build'.")
     folder = CACHE_DIR / f"hub-wheels-{hashlib.sha256(f'{version} {python}'.encode()).hexdigest()[:16]}"
     if (folder / "requirements.txt").exists():
@@ -275,10 +276,10 @@ def build_hub_image(*, image: str = HUB_IMAGE, box_image: str = box.BOX_IMAGE,
     CACHE_DIR.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="hub-build-", dir=CACHE_DIR) as work:
         context = Path(work)
-        shutil.copytree(_hub_wheels(progress), context / "wheels")
+        shutil.copytree(_hub_wheels(box_image, progress), context / "wheels")
         shutil.copy2(HUB_DIR / "singleuser.Dockerfile", context / "Dockerfile")
         progress(f"Building {image} FROM {box_image} (offline: the wheels are in the build context)")
-        done = subprocess.run(["docker", "build", "--network=none", f"--build-arg=BOX_IMAGE={box_image}",
+        done = subprocess.run(["docker", "build", "--network=none", "--memory=1g", f"--build-arg=BOX_IMAGE={box_image}",
                                f"--tag={image}", str(context)], capture_output=True, text=True)
         if done.returncode != 0:
             why = [line for line in (done.stdout + done.stderr).splitlines() if line.strip()][-3:]
