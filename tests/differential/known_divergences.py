@@ -20,68 +20,6 @@ class Divergence:
 
 
 DIVERGENCES: dict[str, Divergence] = {
-    # ---- Dockerfile parser (containerlab/dockerfile.py -> containerlab/images/dockerfile/)
-    "df-blank-line-in-continuation": Divergence(
-        "a blank or whitespace-only line inside a \\ continuation ends the instruction (the next line is then "
-        "an 'unknown instruction'); BuildKit skips such lines and joins the rest",
-        "dockerfile._Parser.logical_lines",
-        "inside the continuation loop skip empty/whitespace-only lines as comment lines are skipped "
-        "(BuildKit's isEmptyContinuationLine); end_line stays the last joined line"),
-    "df-escaped-escape-at-end": Divergence(
-        "a line ending in an escaped escape (RUN echo C:\\\\) is read as a continuation and swallows the next "
-        "instruction; BuildKit continues only when the final escape is not itself escaped",
-        "dockerfile._continues",
-        "match BuildKit's lineContinuationRegex ([^\\\\]\\\\[ \\t]*$ with the configured escape): an even run "
-        "of escapes at the end is not a continuation"),
-    "df-from-arg-without-default": Divergence(
-        "ARG BASE (no default) then FROM ${BASE} is refused ('FROM names no image'); BuildKit parses it and "
-        "takes the image from --build-arg at build time, so the file can neither be parsed nor linted",
-        "dockerfile._Parser._from",
-        "keep the unresolved reference as the stage base (flag it unresolved, e.g. Stage.base='${BASE}'), skip "
-        "from-latest for it, and refuse only when building without the build arg"),
-    "df-variable-modifiers": Divergence(
-        "${VAR%suffix} ${VAR%%suffix} ${VAR#prefix} ${VAR##prefix} ${VAR/a/b} ${VAR//a/b} are refused; "
-        "BuildKit's shell lexer expands them",
-        "dockerfile._dollar",
-        "implement the six operators with shell glob patterns (shortest/longest match, first/all replace) as "
-        "BuildKit's frontend/dockerfile/shell/lex.go does"),
-    "df-keyword-whitespace": Divergence(
-        "an instruction keyword followed by a tab (FROM<TAB>image, COPY<TAB>.) is an 'unknown instruction'; "
-        "BuildKit splits keyword and arguments at any whitespace",
-        "dockerfile._Parser.parse (text.strip().partition(' '))",
-        "split at the first run of whitespace: re.split(r'\\s+', text.strip(), maxsplit=1)"),
-    "df-json-array-non-string": Divergence(
-        "CMD [\"sleep\", 1] (a JSON array with a non-string item) is accepted as shell form; BuildKit refuses "
-        "it: 'when using JSON array syntax, arrays must be comprised of strings only'",
-        "dockerfile._json_list / _Parser._plain",
-        "when the arguments parse as a JSON array but an item is not a string, raise a located ParseError "
-        "with a hint to quote every item"),
-    "df-continuation-at-eof": Divergence(
-        "a last line ending with the escape character is refused; BuildKit ends the instruction at the end of "
-        "the file",
-        "dockerfile._Parser.logical_lines",
-        "end the instruction at end of file (a lint finding can still point out the dangling escape)"),
-    "df-indented-directive": Divergence(
-        "a parser directive with leading whitespace ('  #escape=`') is ignored, so the escape character stays "
-        "'\\\\'; BuildKit accepts whitespace before the '#'",
-        "dockerfile._directives (_DIRECTIVE)",
-        "allow leading whitespace in _DIRECTIVE: ^\\s*#\\s*([a-zA-Z][a-zA-Z0-9]*)\\s*=\\s*(.*?)\\s*$"),
-    "df-label-legacy-form": Divergence(
-        "legacy LABEL key value (a space instead of '=') is refused; BuildKit accepts it as one pair "
-        "(LegacyKeyValueFormat warning), as for ENV",
-        "dockerfile._Parser.pairs",
-        "apply the ENV legacy-form branch to LABEL as well (one key, the rest of the line as its value)"),
-    "df-duplicate-stage-name": Divergence(
-        "two stages with the same name are refused; BuildKit parses and builds such files (its checks warn "
-        "DuplicateStageName) - docker/buildx's own Dockerfile has one",
-        "dockerfile._Parser._from",
-        "accept and report it as a lint finding; resolve --from/FROM references to the name as BuildKit does "
-        "(verify which of the two it picks before choosing)"),
-    "df-heredoc-crlf": Divergence(
-        "CR LF inside a heredoc body becomes LF; BuildKit keeps the bytes (a CRLF script then fails in the "
-        "container, which is what a learner must see)",
-        "dockerfile._Parser.__init__ (text.splitlines()) and _Parser.heredocs",
-        "keep line endings in heredoc bodies (splitlines(keepends=True) for body lines only)"),
     # ---- compose model (containerlab/compose.py -> containerlab/compose/)
     "cp-extends": Divergence(
         "extends (same file or file:) is refused; compose-go merges the extended service (the glideinWMS "
@@ -210,30 +148,7 @@ KNOWN_COMPOSE: dict[str, tuple[str, ...]] = {
     "tricky/compose/undefined-secret/compose.yaml": ("cp-undefined-secret-or-config",),
 }
 
-KNOWN_DOCKERFILE: dict[str, tuple[str, ...]] = {
-    "dockerfiles/crlf/docker-buildx.Dockerfile": ("df-duplicate-stage-name",),
-    "dockerfiles/docker__buildx/Dockerfile": ("df-duplicate-stage-name",),
-    "dockerfiles/glideinWMS__containers/frontend/Dockerfile": ("df-label-legacy-form",),
-    "dockerfiles/moby__moby/builder/dockerfile/parser/testfiles/ADD-COPY-with-JSON/Dockerfile":
-        ("df-keyword-whitespace",),
-    "dockerfiles/moby__moby/builder/dockerfile/parser/testfiles/brimstone-consuldock/Dockerfile":
-        ("df-blank-line-in-continuation",),
-    "dockerfiles/moby__moby/builder/dockerfile/parser/testfiles/empty-line-after-escape/Dockerfile":
-        ("df-blank-line-in-continuation",),
-    "dockerfiles/moby__moby/builder/dockerfile/parser/testfiles/escape_whitespace/Dockerfile":
-        ("df-indented-directive",),
-    "tricky/dockerfile/arg-base-no-default.Dockerfile": ("df-from-arg-without-default",),
-    "tricky/dockerfile/blank-line-in-continuation.Dockerfile": ("df-blank-line-in-continuation",),
-    "tricky/dockerfile/cmd-json-nonstring.Dockerfile": ("df-json-array-non-string",),
-    "tricky/dockerfile/comment-and-blank-in-continuation.Dockerfile": ("df-blank-line-in-continuation",),
-    "tricky/dockerfile/continuation-at-eof.Dockerfile": ("df-continuation-at-eof",),
-    "tricky/dockerfile/crlf-heredoc.Dockerfile": ("df-heredoc-crlf",),
-    "tricky/dockerfile/duplicate-stage-name.Dockerfile": ("df-duplicate-stage-name",),
-    "tricky/dockerfile/env-legacy-and-quotes.Dockerfile": ("df-label-legacy-form",),
-    "tricky/dockerfile/from-tab.Dockerfile": ("df-keyword-whitespace",),
-    "tricky/dockerfile/run-echo-windows-path.Dockerfile": ("df-escaped-escape-at-end",),
-    "tricky/dockerfile/var-modifiers.Dockerfile": ("df-variable-modifiers",),
-}
+KNOWN_DOCKERFILE: dict[str, tuple[str, ...]] = {}
 
 KNOWN_LINT: dict[str, tuple[str, ...]] = {
     "dockerfiles/docker-library__python/3.12/slim-bookworm/Dockerfile": ("lint-rm-after-own-cleanup",),

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from ...errors import InvalidReferenceError
 from ..reference import parse_reference
-from .parse import Dockerfile, Instruction, Stage
+from .model import Dockerfile, Instruction, Stage
 
 
 @dataclass(frozen=True)
