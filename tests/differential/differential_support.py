@@ -505,11 +505,18 @@ def compare_dockerfile(course: list[dict], reference: list[dict]) -> list[str]:
 
 
 # ------------------------------------------------------------------------------------------------- linting
-# The course's rules that hadolint also checks: course rule -> hadolint codes. Phase 2 adds its new rules here.
+# Every course rule -> the hadolint codes that check the same thing (() where hadolint has none).
 LINT_RULE_MAP: dict[str, tuple[str, ...]] = {
     "add-instead-of-copy": ("DL3020",),
     "from-latest": ("DL3006", "DL3007"),
     "runs-as-root": ("DL3002",),
+    "pipe-without-pipefail": ("DL4006",),
+    "consecutive-runs": ("DL3059",),
+    "unpinned-packages": ("DL3008", "DL3018", "DL3013", "DL3016", "DL3033", "DL3041", "DL3037", "DL3028"),
+    "cd-instead-of-workdir": ("DL3003",),
+    "maintainer-deprecated": ("DL4000",),
+    "duplicate-stage-name": ("DL3024",),
+    "no-user": (),
     "apt-update-separate": (),
     "secret-in-layer": (),
     "secret-in-env": (),

@@ -107,13 +107,6 @@ DIVERGENCES: dict[str, Divergence] = {
         "marks them restart: true",
         "compose._Reader.implicit_dependencies",
         "Dependency(..., restart=True) for links and network_mode (volumes_from stays false)"),
-    # ---- linter
-    "lint-rm-after-own-cleanup": Divergence(
-        "rm-in-later-layer fires when the earlier RUN already deleted that path in its own layer (apt-get update "
-        "&& ... && rm -rf /var/lib/apt/lists/* in each RUN, as official images do): the finding is wrong",
-        "dockerfile._lint_rm",
-        "a RUN whose own script removes the path after creating it leaves nothing in its layer: do not count it "
-        "as the maker (the same test the harness uses: removed_in_same_run)"),
 }
 
 KNOWN_COMPOSE: dict[str, tuple[str, ...]] = {
@@ -150,13 +143,7 @@ KNOWN_COMPOSE: dict[str, tuple[str, ...]] = {
 
 KNOWN_DOCKERFILE: dict[str, tuple[str, ...]] = {}
 
-KNOWN_LINT: dict[str, tuple[str, ...]] = {
-    "dockerfiles/docker-library__python/3.12/slim-bookworm/Dockerfile": ("lint-rm-after-own-cleanup",),
-    "dockerfiles/moby__moby/builder/dockerfile/parser/testfiles/brimstone-docker-consul/Dockerfile":
-        ("lint-rm-after-own-cleanup",),
-    "tricky/dockerfile/rm-same-layer.Dockerfile": ("lint-rm-after-own-cleanup",),
-}
-
+KNOWN_LINT: dict[str, tuple[str, ...]] = {}
 
 def reason(kinds: tuple[str, ...]) -> str:
     """The xfail reason for a file: the summaries of its divergences."""

@@ -391,20 +391,21 @@ def test_unmatched_instructions_are_reported():
 
 
 # -- the linter ---------------------------------------------------------------------------------
-def rules(text: str) -> list[tuple[str, int]]:
-    return [(f.rule, f.line) for f in lint(parse(text))]
+def rules(text: str, *only: str) -> list[tuple[str, int]]:
+    """(rule, line) of every finding, or of the findings of the ``only`` rules."""
+    return [(f.rule, f.line) for f in lint(parse(text)) if not only or f.rule in only]
 
 
 def test_lint_apt_update_in_its_own_layer():
     assert rules("""\
         FROM debian:bookworm
         RUN apt-get update
-        RUN apt-get install -y curl
+        RUN apt-get install -y curl=7.88.1-10+deb12u8
         USER nobody
-        """) == [("apt-update-separate", 2)]
+        """) == [("apt-update-separate", 2), ("consecutive-runs", 3)]
     assert rules("""\
         FROM debian:bookworm
-        RUN apt-get update && apt-get install -y curl && rm -rf /var/lib/apt/lists/*
+        RUN apt-get update && apt-get install -y curl=7.88.1-10+deb12u8 && rm -rf /var/lib/apt/lists/*
         USER nobody
         """) == []
 
@@ -438,8 +439,10 @@ def test_lint_secrets():
 
 
 def test_lint_running_as_root_only_checks_the_final_stage():
+    """An explicit last USER root is runs-as-root (hadolint's DL3002); no USER at all is no-user (once both were
+    runs-as-root)."""
     assert rules("FROM debian:bookworm AS build\nUSER nobody\nFROM debian:bookworm\nRUN true\n") == [
-        ("runs-as-root", 3)]
+        ("no-user", 3)]
     assert rules("FROM debian:bookworm\nUSER app\nUSER root\n") == [("runs-as-root", 3)]
     assert rules("FROM debian:bookworm\nUSER 0:0\n") == [("runs-as-root", 2)]
     assert rules("FROM debian:bookworm\nUSER root\nRUN true\nUSER 1000:1000\n") == []
@@ -460,7 +463,7 @@ def test_lint_latest_tag():
 
 
 def test_lint_rm_in_a_later_layer():
-    found = lint(parse("""\
+    dockerfile = """\
         FROM debian:bookworm
         WORKDIR /app
         COPY secret.pem ./
@@ -471,12 +474,87 @@ def test_lint_rm_in_a_later_layer():
         RUN rm -f /tmp/*.tgz
         RUN wget -O /tmp/x.tgz https://example.org/x.tgz && tar xzf /tmp/x.tgz && rm /tmp/x.tgz
         USER nobody
-        """))
-    assert [(f.rule, f.line) for f in found] == [("secret-in-layer", 3), ("rm-in-later-layer", 4),
-                                                 ("rm-in-later-layer", 6), ("rm-in-later-layer", 8)]
-    rm = found[1]
+        """
+    assert rules(dockerfile, "rm-in-later-layer", "secret-in-layer") == [
+        ("secret-in-layer", 3), ("rm-in-later-layer", 4), ("rm-in-later-layer", 6), ("rm-in-later-layer", 8)]
+    rm = [f for f in lint(parse(dockerfile)) if f.rule == "rm-in-later-layer"][0]
     assert rm.message == "rm secret.pem (line 4) deletes what line 3 added in an earlier layer."
     assert "does not shrink" in rm.explanation and str(rm).startswith("line 4: [rm-in-later-layer]")
+
+
+def test_lint_rm_after_a_run_that_cleaned_up_itself():
+    """Official images run apt-get update ... && rm -rf /var/lib/apt/lists/* in each RUN: no earlier layer keeps
+    the lists, so the second RUN's rm deletes nothing of an earlier layer (this finding used to be wrong)."""
+    assert rules("""\
+        FROM debian:bookworm
+        RUN apt-get update && apt-get install -y curl && rm -rf /var/lib/apt/lists/*
+        RUN apt-get update && apt-get install -y git && rm -rf /var/lib/apt/lists/*
+        RUN cd /tmp && wget https://example.org/a.zip && unzip a.zip && rm a.zip
+        RUN mkdir /build && make -C /build && rm -rf /build
+        RUN rm -rf /build /tmp/a.zip
+        """, "rm-in-later-layer") == []
+
+
+def test_lint_pipes_without_pipefail():
+    assert rules("""\
+        FROM debian:bookworm
+        RUN curl -fsSL https://example.org/install.sh | sh
+        RUN set -o pipefail && curl -fsSL https://example.org/x | tar xz
+        RUN ["bash", "-o", "pipefail", "-c", "a | b"]
+        RUN a || b && echo 'a|b'
+        SHELL ["/bin/bash", "-o", "pipefail", "-c"]
+        RUN a | b
+        FROM debian:bookworm
+        RUN x=$(a | b)
+        """, "pipe-without-pipefail") == [("pipe-without-pipefail", 2), ("pipe-without-pipefail", 9)]
+
+
+def test_lint_consecutive_runs():
+    """Two one-command RUNs in a row with the same flags (hadolint's DL3059); comments do not separate them."""
+    assert rules("""\
+        FROM debian:bookworm
+        RUN mkdir /a
+        # a comment
+        RUN mkdir /b
+        RUN make && make install
+        RUN --mount=type=cache,target=/root/.cache pip download x==1
+        RUN touch /c
+        ENV A=1
+        RUN touch /d
+        """, "consecutive-runs") == [("consecutive-runs", 4)]
+
+
+def test_lint_unpinned_packages():
+    found = [f for f in lint(parse("""\
+        FROM debian:bookworm
+        RUN apt-get update && apt-get install -y --no-install-recommends curl wget=1.21-1 ./local.deb
+        RUN pip install requests flask==3.0.3 && pip install -r requirements.txt
+        RUN apk add --no-cache bash=5.2.21-r0 && npm install -g left-pad express@4.21.1
+        RUN yum install -y httpd-2.4.57 && dnf install -y git && gem install rails:7.1.0
+        """)) if f.rule == "unpinned-packages"]
+    assert [(f.line, f.message) for f in found] == [
+        (2, "RUN on line 2 installs packages without a version: apt-get curl."),
+        (3, "RUN on line 3 installs packages without a version: pip requests."),
+        (4, "RUN on line 4 installs packages without a version: npm left-pad."),
+        (5, "RUN on line 5 installs packages without a version: dnf git.")]
+    assert "cache" in found[0].explanation and "layer" in found[0].explanation
+
+
+def test_lint_cd_maintainer_and_duplicate_stage_names():
+    assert rules("""\
+        FROM debian:bookworm AS build
+        MAINTAINER Someone <s@example.invalid>
+        RUN cd /src && make
+        FROM debian:bookworm AS build
+        WORKDIR /src
+        RUN make
+        """, "cd-instead-of-workdir", "maintainer-deprecated", "duplicate-stage-name") == [
+        ("maintainer-deprecated", 2), ("cd-instead-of-workdir", 3), ("duplicate-stage-name", 4)]
+
+
+def test_lint_skips_from_latest_for_an_image_given_at_build_time():
+    assert rules("ARG BASE\nFROM ${BASE}\nUSER nobody\n") == []
+    assert rules("ARG TAG=latest\nFROM debian:$TAG\nUSER nobody\n") == [("from-latest", 2)]
 
 
 def test_findings_explain_themselves():
