@@ -477,7 +477,7 @@ def test_lint_rm_in_a_later_layer():
         """
     assert rules(dockerfile, "rm-in-later-layer", "secret-in-layer") == [
         ("secret-in-layer", 3), ("rm-in-later-layer", 4), ("rm-in-later-layer", 6), ("rm-in-later-layer", 8)]
-    rm = [f for f in lint(parse(dockerfile)) if f.rule == "rm-in-later-layer"][0]
+    rm = next(f for f in lint(parse(dockerfile)) if f.rule == "rm-in-later-layer")
     assert rm.message == "rm secret.pem (line 4) deletes what line 3 added in an earlier layer."
     assert "does not shrink" in rm.explanation and str(rm).startswith("line 4: [rm-in-later-layer]")
 
