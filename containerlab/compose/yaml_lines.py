@@ -200,7 +200,7 @@ class _Builder:
                 merged = scratch.mapping(source_node, path)
                 self.count = scratch.count
                 self.tagged = self.tagged or scratch.tagged
-                taken = {key for key in merged if key not in result and key not in inherited}
+                taken = [key for key in merged if key not in result and key not in inherited]
                 for key in taken:
                     inherited[key] = merged[key]
                 depth = len(path)

@@ -249,3 +249,9 @@ def test_ports_and_mounts_as_compose_go_reads_them() -> None:
                "    volumes: ['./a:/data/', 'v:/data', '/srv/:/srv//']\nvolumes:\n  v: {}\n").services["web"]
     assert [(p.host_ip, p.published, p.target) for p in web.ports] == [(None, 8080, 80)]
     assert [(m.source, m.target) for m in web.volumes] == [("v", "/data"), ("/srv/", "/srv")]
+
+
+def test_merge_keys_keep_the_anchor_order() -> None:
+    environment = load("x: &env\n  B: '1'\n  A: '2'\n  C: '3'\nservices:\n  web:\n    image: x\n    environment:\n"
+                       "      <<: *env\n      D: '4'\n").services["web"].environment
+    assert list(environment) == ["B", "A", "C", "D"]
