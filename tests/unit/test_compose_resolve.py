@@ -252,6 +252,6 @@ def test_ports_and_mounts_as_compose_go_reads_them() -> None:
 
 
 def test_merge_keys_keep_the_anchor_order() -> None:
-    environment = load("x: &env\n  B: '1'\n  A: '2'\n  C: '3'\nservices:\n  web:\n    image: x\n    environment:\n"
+    environment = load("x-env: &env\n  B: '1'\n  A: '2'\n  C: '3'\nservices:\n  web:\n    image: x\n    environment:\n"
                        "      <<: *env\n      D: '4'\n").services["web"].environment
     assert list(environment) == ["B", "A", "C", "D"]
