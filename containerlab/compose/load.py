@@ -78,6 +78,19 @@ def load_compose_file(path: str | os.PathLike[str], *, environ: Mapping[str, str
                  file.resolve())
 
 
+def compose_data(path: str | os.PathLike[str], *, environ: Mapping[str, str] | None = None) -> object:
+    """A compose file's data as Compose runs it: interpolated, with include and extends resolved (plain values)."""
+    from .yaml_lines import load_yaml
+
+    file = Path(path).resolve()
+    env = dict(os.environ if environ is None else environ)
+    dotenv = file.parent / ".env"
+    variables = {**(parse_dotenv(dotenv.read_text(encoding="utf-8"), environ=env, source=str(dotenv))
+                    if dotenv.is_file() else {}), **env}
+    document = load_yaml(file.read_text(encoding="utf-8"), source=file.name)
+    return Resolver(file.parent, []).project(document, variables, file)[0]
+
+
 def _load(text: str, environ: Mapping[str, str] | None, dotenv: str | None, source: str, dotenv_source: str,
           project_name: str | None, fallback_name: str | None, profiles: Iterable[str] | None,
           path: Path | None) -> ComposeProject:

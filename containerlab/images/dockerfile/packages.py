@@ -157,7 +157,7 @@ def unpinned_packages(commands: Iterable[Command]) -> dict[str, list[str]]:
     """Package manager -> the packages its install commands name without a version (managers with none left out)."""
     found: dict[str, list[str]] = {}
     for command in commands:
-        program = posixpath.basename(command[0]) if command[0].startswith("/") else command[0]
+        program = command[0].rpartition("/")[2]
         reader = _MANAGERS.get(program)
         if reader is None and _pip_args(command) is not None:
             reader = _pip

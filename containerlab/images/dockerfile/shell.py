@@ -10,11 +10,14 @@ conditions, not commands (as ShellCheck parses them). Enough to find ``apt-get i
 from __future__ import annotations
 
 import posixpath
+import re
 from dataclasses import dataclass
 
 from .model import Instruction
 
-_OPERATORS = ("&&", "||", ";;", "|&", "|", "&", ";", "(", ")", "\n")
+_OPERATORS = frozenset({"&&", "||", ";;", "|&", "|", "&", ";", "(", ")", "\n"})
+_PLAIN = re.compile(r"[^ \t\r\n'\"\\$`#&|;()<>]+")
+_QUOTED_PLAIN = re.compile(r'[^"\\$]+')
 _REDIRECTIONS = ("<<<", "<<-", "&>>", "<<", ">>", ">&", "<&", ">|", "<>", "&>", ">", "<")
 _RESERVED = frozenset({"if", "then", "else", "elif", "fi", "do", "done", "while", "until", "!", "{", "}", "time"})
 _COMPOUND_HEADS = frozenset({"for", "case", "select", "function"})
@@ -27,10 +30,11 @@ class Script:
 
     commands: tuple[tuple[str, ...], ...]
     pipes: bool
+    programs: tuple[str, ...] = ()  # each command's program without its directory
 
     def named(self, *names: str) -> list[tuple[str, ...]]:
         """The commands whose program is one of ``names`` (compared without the directory)."""
-        return [command for command in self.commands if posixpath.basename(command[0]) in names]
+        return [command for command, program in zip(self.commands, self.programs) if program in names]
 
 
 def _substitution(script: str, start: int) -> tuple[str, int]:
@@ -63,6 +67,7 @@ def _tokens(script: str, nested: list[str]) -> list[tuple[str, str]]:
     word: list[str] = []
     in_word = False
     i, n = 0, len(script)
+    plain = _PLAIN.match
 
     def flush() -> None:
         nonlocal word, in_word
@@ -71,8 +76,16 @@ def _tokens(script: str, nested: list[str]) -> list[tuple[str, str]]:
         word, in_word = [], False
 
     while i < n:
+        run = plain(script, i)
+        if run is not None:
+            word.append(run.group())
+            in_word, i = True, run.end()
+            continue
         ch = script[i]
-        if ch == "\\":
+        if ch in " \t\r":
+            flush()
+            i += 1
+        elif ch == "\\":
             if i + 1 < n and script[i + 1] != "\n":
                 word.append(script[i + 1])
                 in_word = True
@@ -83,24 +96,16 @@ def _tokens(script: str, nested: list[str]) -> list[tuple[str, str]]:
             word.append(script[i + 1:close])
             in_word, i = True, close + 1
         elif ch == '"':
-            i += 1
-            while i < n and script[i] != '"':
-                if script[i] == "\\" and i + 1 < n:
-                    if script[i + 1] != "\n":
-                        word.append(script[i + 1] if script[i + 1] in '"\\$`' else script[i:i + 2])
-                    i += 2
-                elif script.startswith("$(", i) and not script.startswith("$((", i):
-                    body, i = _substitution(script, i + 2)
-                    nested.append(body)
-                    word.append(f"$({body})")
-                else:
-                    word.append(script[i])
-                    i += 1
-            in_word, i = True, i + 1
-        elif script.startswith("$(", i) and not script.startswith("$((", i):
-            body, i = _substitution(script, i + 2)
-            nested.append(body)
-            word.append(f"$({body})")
+            i = _double_quoted(script, i + 1, word, nested)
+            in_word = True
+        elif ch == "$":
+            if script.startswith("$(", i) and not script.startswith("$((", i):
+                body, i = _substitution(script, i + 2)
+                nested.append(body)
+                word.append(f"$({body})")
+            else:
+                word.append(ch)
+                i += 1
             in_word = True
         elif ch == "`":
             close = script.find("`", i + 1)
@@ -108,28 +113,47 @@ def _tokens(script: str, nested: list[str]) -> list[tuple[str, str]]:
             nested.append(script[i + 1:close])
             word.append(script[i:close + 1])
             in_word, i = True, close + 1
-        elif ch == "#" and not in_word:
-            newline = script.find("\n", i)
-            i = n if newline < 0 else newline
-        elif ch in " \t\r":
-            flush()
-            i += 1
-        elif (ch in "<>" or (ch == "&" and script.startswith(">", i + 1))
-              or (ch.isdigit() and not in_word and script[i + 1:i + 2] in ("<", ">"))):
-            flush()
-            i = _skip_redirection(script, i + 1 if ch.isdigit() else i)
-        else:
-            operator = next((op for op in _OPERATORS if script.startswith(op, i)), None)
-            if operator is None:
+        elif ch == "#":
+            if in_word:
                 word.append(ch)
-                in_word = True
                 i += 1
             else:
-                flush()
-                tokens.append(("op", operator))
-                i += len(operator)
+                newline = script.find("\n", i)
+                i = n if newline < 0 else newline
+        elif ch in "<>" or (ch == "&" and script.startswith(">", i + 1)):
+            if in_word and "".join(word).isdigit():
+                word, in_word = [], False  # the file descriptor of '2>&1'
+            flush()
+            i = _skip_redirection(script, i)
+        else:
+            operator = script[i:i + 2] if script[i:i + 2] in _OPERATORS else ch
+            flush()
+            tokens.append(("op", operator))
+            i += len(operator)
     flush()
     return tokens
+
+
+def _double_quoted(script: str, i: int, word: list[str], nested: list[str]) -> int:
+    """Append the text of a double-quoted string opening before ``i`` to ``word``; returns the index after it."""
+    n = len(script)
+    while i < n and script[i] != '"':
+        run = _QUOTED_PLAIN.match(script, i)
+        if run is not None:
+            word.append(run.group())
+            i = run.end()
+        elif script[i] == "\\" and i + 1 < n:
+            if script[i + 1] != "\n":
+                word.append(script[i + 1] if script[i + 1] in '"\\$`' else script[i:i + 2])
+            i += 2
+        elif script.startswith("$(", i) and not script.startswith("$((", i):
+            body, i = _substitution(script, i + 2)
+            nested.append(body)
+            word.append(f"$({body})")
+        else:
+            word.append(script[i])
+            i += 1
+    return i + 1
 
 
 def _skip_redirection(script: str, i: int) -> int:
@@ -177,7 +201,7 @@ def read_script(script: str) -> Script:
         inner = read_script(body)
         commands += inner.commands
         pipes = pipes or inner.pipes
-    return Script(tuple(commands), pipes)
+    return Script(tuple(commands), pipes, tuple(command[0].rpartition("/")[2] for command in commands))
 
 
 def run_scripts(run: Instruction) -> list[str]:
