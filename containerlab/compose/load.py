@@ -161,7 +161,9 @@ class _Reader(ServiceReader):
         services_data = self.mapping(top.get("services"), ("services",))
         if not services_data:
             raise self.error(("services",) if "services" in top else (),
-                             "the file defines no services.", "Add a 'services:' mapping with at least one service.")
+                             "the file defines no services.",
+                             "Add a 'services:' mapping with at least one service (docker compose config accepts an "
+                             "empty one, but 'up' would start nothing: usually the services are mis-indented).")
         networks = self.networks(self.mapping(top.get("networks"), ("networks",)))
         volumes = self.volumes(self.mapping(top.get("volumes"), ("volumes",)))
         secrets = self.named(self.mapping(top.get("secrets"), ("secrets",)), "secrets")

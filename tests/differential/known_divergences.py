@@ -1,7 +1,7 @@
 """Today's known divergences from the references: ONE list, each marked xfail(strict=True) in the tests.
 
-Phase 2 removes an entry when it fixes the divergence: a fixed file then passes, and strict xfail makes the
-stale entry fail until it is removed. DIVERGENCES describes each kind (where the course is at fault, what to
+An entry is removed when its divergence is fixed: a fixed file then passes, and strict xfail makes the stale
+entry fail until it is removed. DIVERGENCES describes each kind (where the course is at fault, what to
 do); KNOWN_* map a corpus file (its path under tests/fixtures/corpus) to the kinds that make its test fail.
 """
 

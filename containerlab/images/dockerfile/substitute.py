@@ -16,6 +16,8 @@ Lookup = Callable[[str], "str | None"]
 
 _SPECIAL_PARAMETERS = "@*#?-$!0"
 _SYNTAX_HINT = "Write variables as ${NAME} or ${NAME:-default}."
+_QUOTE_HINT = ("Close the quote. (BuildKit's parser lets it pass, but docker build stops at this instruction for the "
+               "same reason before any step runs: this parser says so at once.)")
 _REGEX_SPECIAL = frozenset("[]{}.+()|^$")
 
 
@@ -91,7 +93,7 @@ def _double_quoted(text: str, i: int, lookup: Lookup, escape: str, line: int,
     n = len(text)
     while True:
         if i >= n:
-            raise ParseError(f"line {line}: unmatched double quote in {text!r}.", "Close the quote.")
+            raise ParseError(f"line {line}: unmatched double quote in {text!r}.", _QUOTE_HINT)
         c = text[i]
         if c == '"':
             return "".join(out), i + 1
@@ -122,7 +124,7 @@ def _stop_on(text: str, i: int, stop: str, lookup: Lookup, escape: str, line: in
         elif ch == "'":
             close = text.find("'", i + 1)
             if close < 0:
-                raise ParseError(f"line {line}: unmatched single quote in {text!r}.", "Close the quote.")
+                raise ParseError(f"line {line}: unmatched single quote in {text!r}.", _QUOTE_HINT)
             out.append(text[i + 1:close])
             i = close + 1
         elif ch == '"':
@@ -225,7 +227,7 @@ def _lex(text: str, lookup: Lookup, escape: str, line: int, *, split: bool = Fal
         elif ch == "'":
             close = text.find("'", i + 1)
             if close < 0:
-                raise ParseError(f"line {line}: unmatched single quote in {text!r}.", "Close the quote.")
+                raise ParseError(f"line {line}: unmatched single quote in {text!r}.", _QUOTE_HINT)
             current.append(text[i + 1:close])
             i = close + 1
             started = True
