@@ -303,7 +303,7 @@ class ServiceReader(Coercer):
             item_path = (*path, network)
             self.network_paths.setdefault((str(path[1]), network), item_path)
             options = self.mapping(body, item_path, _ATTACH_KEYS)
-            aliases = self.strings(options["aliases"], (*item_path, "aliases"), single=False) \
+            aliases = tuple(dict.fromkeys(self.strings(options["aliases"], (*item_path, "aliases"), single=False))) \
                 if options.get("aliases") is not None else ()
             attachments.append(NetworkAttachment(
                 network, aliases,
