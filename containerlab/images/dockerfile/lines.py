@@ -177,8 +177,9 @@ def json_array(rest: str, keyword: str, line: int) -> list[str] | None:
     return value
 
 
-def heredoc_words(rest: str, escape: str) -> list[tuple[str, bool, bool]]:
-    """The heredocs a RUN/COPY/ADD names: (name, strip leading tabs, expand variables) for each ``<<WORD``."""
+def heredoc_words(rest: str) -> list[tuple[str, bool, bool]]:
+    """The heredocs a RUN/COPY/ADD names: (name, strip leading tabs, expand variables) for each ``<<WORD``
+    (BuildKit reads these words with the backslash as escape, whatever the escape directive says)."""
     found = []
     for word in raw_words(rest, "\\"):
         match = _HEREDOC_WORD.fullmatch(word)

@@ -97,7 +97,7 @@ class _Parser:
             if target in HEREDOC_KEYWORDS and "<<" in target_rest:
                 body = split_flags(target_rest)[1]
                 if json_array(body, target, first) is None:
-                    words = heredoc_words(body, self.escape)
+                    words = heredoc_words(body)
                     if words:
                         heredocs, last = source.heredocs(words, last)
             self.instructions.append(self.instruction(keyword, rest, first, last, heredocs))
