@@ -18,6 +18,7 @@ import os
 import re
 from collections.abc import Iterable, Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..errors import ParseError
 from .dotenv import parse_dotenv
@@ -27,6 +28,9 @@ from .model import DEFAULT_NETWORK, ComposeProject, Network, Service, Volume
 from .resolve import Resolver
 from .service import ServiceReader
 from .sources import KeyPath, SourceMap
+
+if TYPE_CHECKING:
+    from .yaml_lines import YamlDocument
 
 _PROJECT_NAME = re.compile(r"[a-z0-9][a-z0-9_-]*")
 _TOP_KEYS = {"version", "name", "include", "services", "networks", "volumes", "secrets", "configs",
@@ -113,7 +117,7 @@ def _load(text: str, environ: Mapping[str, str] | None, dotenv: str | None, sour
     return reader.project(name, tuple(profiles))
 
 
-def _project_name(document: object, variables: Mapping[str, str], given: str | None,
+def _project_name(document: YamlDocument, variables: Mapping[str, str], given: str | None,
                   fallback: str | None, warnings: list[str]) -> str | None:
     """The project name as Compose chooses it: given > COMPOSE_PROJECT_NAME > top-level name: > the folder."""
     def checked(name: str, where: str) -> str:
@@ -125,10 +129,10 @@ def _project_name(document: object, variables: Mapping[str, str], given: str | N
         return checked(given, "project_name")
     if variables.get("COMPOSE_PROJECT_NAME"):
         return checked(variables["COMPOSE_PROJECT_NAME"], "COMPOSE_PROJECT_NAME")
-    data = document.data  # type: ignore[attr-defined]
+    data = document.data
     written = data.get("name") if isinstance(data, dict) else None
     if isinstance(written, str) and written:
-        source, line = document.source, document.lines.get(("name",))  # type: ignore[attr-defined]
+        source, line = document.source, document.lines.get(("name",))
         try:
             name = _substitute(written, variables, None)
         except _TemplateError as err:

@@ -19,12 +19,16 @@ import posixpath
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..errors import ParseError
 from .dotenv import parse_dotenv
 from .interpolate import _substitute, _TemplateError
 from .merge import Override, Side, merge_service, strip_markers
 from .sources import KeyPath, Origin, Placed, SourceMap, located
+
+if TYPE_CHECKING:
+    from .yaml_lines import YamlDocument
 
 _INCLUDE_KEYS = {"path", "project_directory", "env_file"}
 _EXTENDS_KEYS = {"service", "file"}
@@ -61,7 +65,7 @@ class Resolver:
         self.loaded: dict[Path, _File] = {}
         self.including: list[Path] = []
 
-    def project(self, document: object, variables: Mapping[str, str], path: Path | None = None) -> \
+    def project(self, document: YamlDocument, variables: Mapping[str, str], path: Path | None = None) -> \
             tuple[object, SourceMap]:
         """The main file's data with everything resolved, and where each part was written."""
         main = self.file(document, variables, self.folder)
@@ -74,10 +78,10 @@ class Resolver:
 
     # ---- files
 
-    def file(self, document: object, variables: Mapping[str, str], folder: Path | None) -> _File:
-        origin = Origin(document.source, document.lines)  # type: ignore[attr-defined]
-        file = _File(origin, None, folder, variables, bool(getattr(document, "tagged", False)))
-        file.data = self.interpolated(document.data, (), file)  # type: ignore[attr-defined]
+    def file(self, document: YamlDocument, variables: Mapping[str, str], folder: Path | None) -> _File:
+        """A file's document interpolated with its variables."""
+        file = _File(Origin(document.source, document.lines), None, folder, variables, document.tagged)
+        file.data = self.interpolated(document.data, (), file)
         return file
 
     def read(self, path: Path, variables: Mapping[str, str], by: _File, at: KeyPath) -> _File:
