@@ -23,6 +23,7 @@ _KNOWN_DIRECTIVES = ("syntax", "escape", "check")
 _CONTINUATION = {escape: re.compile(rf"([^{re.escape(escape)}]){re.escape(escape)}[ \t]*$|^{re.escape(escape)}[ \t]*$")
                  for escape in ("\\", "`")}
 _KEYWORD_SPLIT = re.compile(r"[\t\v\f\r ]+")
+_PLAIN_FLAG = re.compile(r"[^\s'\"\\]+")
 _HEREDOC_WORD = re.compile(r"(\d*)<<(-?)([^<]*)")
 HEREDOC_KEYWORDS = ("RUN", "COPY", "ADD")
 
@@ -133,7 +134,11 @@ def split_flags(rest: str) -> tuple[list[tuple[str, str | None]], str]:
             pos += 1
         if not rest.startswith("--", pos):
             return flags, rest[pos:].strip()
+        plain = _PLAIN_FLAG.match(rest, pos)
         word: list[str] = []
+        if plain is not None:
+            word.append(plain.group())
+            pos = plain.end()
         quote = ""
         while pos < n and (quote or not rest[pos].isspace()):
             ch = rest[pos]
