@@ -35,8 +35,9 @@ class Finding:
         return f"line {self.line}: [{self.rule}] {self.message}"
 
 
-_SECRET_FILES = ("id_rsa", "id_dsa", "id_ecdsa", "id_ed25519", ".env", ".env.*", "*.pem", "*.key", "*.p12",
-                 ".netrc", ".npmrc", ".pypirc", "credentials")
+_SECRET_FILES = re.compile("|".join(fnmatch.translate(pattern) for pattern in (
+    "id_rsa", "id_dsa", "id_ecdsa", "id_ed25519", ".env", ".env.*", "*.pem", "*.key", "*.p12", ".netrc", ".npmrc",
+    ".pypirc", "credentials")))
 _SECRET_NAME = re.compile(r"PASSWORD|PASSWD|TOKEN|SECRET|API_?KEY|PRIVATE_KEY", re.IGNORECASE)
 _ARCHIVE = re.compile(r"\.(tar|tar\.gz|tgz|tar\.bz2|tbz2?|tar\.xz|txz|tar\.zst|tzst)$", re.IGNORECASE)
 _REMOTE = re.compile(r"^(https?://|git@|git://)", re.IGNORECASE)
@@ -99,8 +100,7 @@ _EXPLAIN["no-user"] = _EXPLAIN["runs-as-root"]
 
 
 def _looks_secret(path: str) -> bool:
-    name = posixpath.basename(path.rstrip("/"))
-    return any(fnmatch.fnmatchcase(name, pattern) for pattern in _SECRET_FILES)
+    return _SECRET_FILES.match(posixpath.basename(path.rstrip("/"))) is not None
 
 
 def _removed_paths(script: Script, workdir: str) -> list[tuple[str, str]]:
