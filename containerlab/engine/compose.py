@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..compose import ComposeProject, load_compose_file, normalize_project_name
+from ..compose import ComposeProject, compose_data, load_compose_file, normalize_project_name
 from ..errors import LabError, NameConflictError
 from .compose_tool import ComposeTool, find_compose_tool
 from .health import HealthTimer, needs_health_timer, wait_healthy
@@ -257,9 +257,7 @@ class ComposeApp:
         return self._tool
 
     def _raw(self) -> Any:
-        from ..compose.yaml_lines import load_yaml
-
-        return load_yaml(self.file.read_text(encoding="utf-8"), source=self.file.name).data
+        return compose_data(self.file, environ=self.environ)
 
     @contextmanager
     def _files(self) -> Iterator[list[str]]:
