@@ -93,11 +93,13 @@ def check_layer_position(answer: Any, lowers: Sequence[LowerDir], label: str = "
     except (TypeError, ValueError):
         return CheckResult(False, f"{answer!r} is not a position (a whole number).", hint)
     actual = target.position + 1
+    layer = target.layer
+    assert layer is not None  # chosen above for having one
     if position == actual:
         return CheckResult(True, f"Right: lowerdir number {actual}. Below the init layer, the image's layers come "
-                                 f"from the top down, so its layer {target.layer.index + 1} (counted from the bottom) "
+                                 f"from the top down, so its layer {layer.index + 1} (counted from the bottom) "
                                  f"sits at position {actual}.")
-    if position == target.layer.index + 1:
+    if position == layer.index + 1:
         return CheckResult(False, f"{position} counts from the bottom of the image; the mount lists the top first.",
                            hint)
     if position == actual - 1:

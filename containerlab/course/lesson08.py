@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from .grading import CheckResult, unanswered
+from .grading import CheckResult, answer_set, unanswered
 
 __all__ = ["LIFECYCLE_COMMANDS", "check_data_survives", "check_start_order", "check_web_port"]
 
@@ -51,6 +51,11 @@ def check_start_order(answer: Sequence[str] | str | None, project: Any) -> Check
                              "(services that do not depend on each other may start in either order).")
 
 
+def _command(item: Any) -> str:
+    """A lifecycle command as the choices name it: 'docker compose down -v' is 'down -v'."""
+    return " ".join(str(item).replace("docker compose", "").split())
+
+
 def check_data_survives(answer: Iterable[str] | str | None) -> CheckResult:
     """Exercise 08.2: after which of LIFECYCLE_COMMANDS the named volume's data is still there."""
     hint = ("Compose removes named volumes only when asked: try each command, then 'up' again and read the "
@@ -58,8 +63,7 @@ def check_data_survives(answer: Iterable[str] | str | None) -> CheckResult:
     missing = unanswered(answer, hint)
     if missing is not None:
         return missing
-    given = {" ".join(str(item).replace("docker compose", "").split()) for item in
-             ([answer] if isinstance(answer, str) else answer)}
+    given = answer_set([answer] if isinstance(answer, str) else answer, _command)
     unknown = sorted(given - set(LIFECYCLE_COMMANDS))
     if unknown:
         return CheckResult(False, f"{unknown} is not among the choices {list(LIFECYCLE_COMMANDS)}.", hint)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from .grading import CheckResult, unanswered
+from .grading import CheckResult, answer_set, unanswered
 
 __all__ = ["SYSTEMD_NEEDS", "check_pid1", "check_supervised_programs", "check_systemd_needs",
            "supervised_programs"]
@@ -48,6 +48,10 @@ def check_pid1(answer: Any, app: Any, workspace: str = "ce") -> CheckResult:
     return CheckResult(False, f"{given!r} is not PID 1 in the {workspace} workspace.", hint)
 
 
+def _stripped(item: Any) -> str:
+    return str(item).strip()
+
+
 def check_supervised_programs(answer: Iterable[str] | str | None, app: Any, workspace: str = "factory") -> CheckResult:
     """Exercise 09.2: the programs supervisord runs in a test-bed workspace."""
     hint = (f"Run 'supervisorctl status' in the {workspace} workspace (app.exec), or read "
@@ -55,7 +59,7 @@ def check_supervised_programs(answer: Iterable[str] | str | None, app: Any, work
     missing = unanswered(answer, hint)
     if missing is not None:
         return missing
-    given = sorted({str(item).strip() for item in ([answer] if isinstance(answer, str) else answer)})
+    given = sorted(answer_set([answer] if isinstance(answer, str) else answer, _stripped))
     result = app.exec(workspace, ["supervisorctl", "status"])
     actual = supervised_programs(result.output)
     if not actual:
@@ -76,7 +80,7 @@ def check_systemd_needs(answer: Iterable[str] | None) -> CheckResult:
     missing = unanswered(answer, hint)
     if missing is not None:
         return missing
-    given = {str(item).strip() for item in ([answer] if isinstance(answer, str) else answer)}
+    given = answer_set([answer] if isinstance(answer, str) else answer, _stripped)
     unknown = sorted(given - set(SYSTEMD_NEEDS))
     if unknown:
         return CheckResult(False, f"{unknown} is not among the choices {list(SYSTEMD_NEEDS)}.", hint)

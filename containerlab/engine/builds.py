@@ -13,7 +13,6 @@ from __future__ import annotations
 import io
 import os
 import re
-import tarfile
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -26,7 +25,7 @@ from ..errors import LabError
 from ..images.buildlog import BuildStep, CacheDecision, explain_cache, line_kind, parse_build_log, plain
 from ..images.dockerfile import parse_dockerfile
 from ..images.tarball import ImageReport, read_image
-from .images import BUILD_LIMITS
+from .images import build_limits, context_tar
 from .lab import Lab, gone_or_in_use, has_labels, label_filters
 from .progress import Progress, print_progress
 
@@ -62,20 +61,6 @@ def context_files(directory: str | os.PathLike[str], *, dockerignore: bool = Tru
         if path.is_file() and not path.is_symlink():
             files[relative.replace(os.sep, "/")] = path.read_bytes()
     return files
-
-
-def context_tar(files: Mapping[str, bytes], executables: frozenset[str] = frozenset()) -> bytes:
-    """A deterministic context tar: sorted, mtime 0, root-owned, 0644 (0755 for ``executables``)."""
-    buffer = io.BytesIO()
-    with tarfile.open(fileobj=buffer, mode="w", format=tarfile.PAX_FORMAT) as tar:
-        for name in sorted(files):
-            info = tarfile.TarInfo(name)
-            info.size = len(files[name])
-            info.mode = 0o755 if name in executables else 0o644
-            info.mtime = 0
-            info.uname = info.gname = ""
-            tar.addfile(info, io.BytesIO(files[name]))
-    return buffer.getvalue()
 
 
 @dataclass(frozen=True)
@@ -164,12 +149,13 @@ def _stream_build(lab: Lab, tag: str, files: Mapping[str, bytes], dockerfile: st
                   executables: frozenset[str], progress: Progress | None, own_steps: int) -> tuple[list[str], str]:
     """One build through the API, streaming the steps to ``progress``; (log lines, image ID)."""
     api = lab.engine.client.api
+    lab.say_unenforced_limits()
     lines: list[str] = []
     image_id = ""
     shown_step = 0
     stream = api.build(fileobj=io.BytesIO(context_tar(files, executables)), custom_context=True, tag=tag,
                        dockerfile=dockerfile, labels=lab.labels(), nocache=nocache, rm=True, forcerm=True,
-                       decode=True, container_limits=BUILD_LIMITS)
+                       decode=True, container_limits=build_limits(lab.engine))
     for chunk in stream:
         if "error" in chunk:
             _remove_failed(lab, parse_build_log("".join(lines)))

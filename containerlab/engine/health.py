@@ -90,7 +90,7 @@ def wait_healthy(engine: Engine, containers: Sequence[str], *, timeout: float = 
                 raise LabError(f"{name} stopped (or lost its health check) while others waited for it.",
                                "Read its logs (app.logs(SERVICE)); fix the service, then run the cell again.")
             else:
-                due[name] = now + (check_interval(attrs) or 30.0)
+                due[name] = now + (check_interval(attrs or {}) or 30.0)
         if not due:
             return
         if time.monotonic() > deadline:
@@ -140,15 +140,16 @@ class HealthTimer:
         now = time.monotonic()
         found = 0
         for container in self.engine.client.containers.list(filters=self.filters, sparse=True):
-            if container.id not in self._intervals:
-                self._intervals[container.id] = check_interval(self.engine.client.api.inspect_container(container.id))
-            interval = self._intervals[container.id]
+            key = str(container.id)
+            if key not in self._intervals:
+                self._intervals[key] = check_interval(self.engine.client.api.inspect_container(key))
+            interval = self._intervals[key]
             if interval is None:
                 continue
             found += 1
-            if now >= self._due.get(container.id, 0.0):
-                self._due[container.id] = now + interval
-                _run_check(self.engine, container.id)
+            if now >= self._due.get(key, 0.0):
+                self._due[key] = now + interval
+                _run_check(self.engine, key)
                 self.runs += 1
         return found
 

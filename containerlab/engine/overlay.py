@@ -338,7 +338,9 @@ class ContainerOverlay:
 
     @property
     def options(self) -> OverlayOptions:
-        return self.mount.overlay
+        options = self.mount.overlay
+        assert options is not None  # a ContainerOverlay is only made from an overlay mount
+        return options
 
     @property
     def upper(self) -> str:

@@ -376,7 +376,7 @@ class Registry:
                                f"Read {self.directory / 'registry.log'}; its config is next to it.")
             try:
                 client.ping()
-                if self._process is None or _listens_on(self._process.pid, self.port):
+                if self._process is None or self.port is None or _listens_on(self._process.pid, self.port):
                     return
                 # Another learner's registry answered on this port: ours cannot bind it and will exit (above).
             except RegistryError:

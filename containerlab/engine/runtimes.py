@@ -18,7 +18,7 @@ import subprocess
 import time
 import uuid
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -26,10 +26,10 @@ from ..errors import HostToolMissingError, LabError
 from ..kernel.process import read_process
 from ..runtime.spec import dump_spec, edit_spec, load_spec
 from .images import BUSYBOX_IMAGE
-from .lab import LABEL_LESSON, LABEL_OWNER, Lab
+from .lab import LABEL_LESSON, LABEL_OWNER, Lab, RunResult
 from .overlay import export_rootfs, remove_workdir, reset_workdir, workdir_for
 
-__all__ = ["STATE_ROOT", "RUNTIMES", "ORDINARY_USER", "Bundle", "RuntimeRun", "Timing", "runtime_path",
+__all__ = ["STATE_ROOT", "RUNTIMES", "ORDINARY_USER", "Bundle", "Timing", "runtime_path",
            "runtime_version", "make_bundle", "run_bundle", "runtime_containers", "cleanup_runtimes",
            "time_command", "measure_startup", "podman_ready", "podman", "ensure_podman_image", "podman_start",
            "podman_remove_lab", "parent_chain", "daemon_processes", "ordinary_user", "rootless_podman",
@@ -108,22 +108,6 @@ class Bundle:
         self.config.write_text(dump_spec(spec))
 
 
-@dataclass(frozen=True)
-class RuntimeRun:
-    """What one `runc run` (or crun) left: exit code, output, time, the ID it used."""
-
-    runtime: str
-    container_id: str
-    exit_code: int
-    stdout: str
-    stderr: str
-    seconds: float = field(compare=False)
-
-    @property
-    def ok(self) -> bool:
-        return self.exit_code == 0
-
-
 def make_bundle(lab: Lab, name: str = "bundle", image: str = BUSYBOX_IMAGE) -> Bundle:
     """A fresh bundle in the lesson's work dir: the image's files exported to rootfs/, `runc spec`'s config."""
     runc = _require_runtime("runc")
@@ -147,7 +131,7 @@ def _delete(runtime: str, container_id: str) -> None:
 
 
 def run_bundle(lab: Lab, bundle: Bundle, *, runtime: str = "runc", label: str = "run",
-               timeout: float = 20) -> RuntimeRun:
+               timeout: float = 20) -> RunResult:
     """`<runtime> run` the bundle in the foreground (no daemon, no terminal); always deleted after."""
     path = _require_runtime(runtime)
     if bundle.read_spec().get("process", {}).get("terminal"):
@@ -163,8 +147,8 @@ def run_bundle(lab: Lab, bundle: Bundle, *, runtime: str = "runc", label: str = 
                        "Make the command in config.json finish, or pass a larger timeout=.") from None
     finally:
         _delete(runtime, container_id)
-    return RuntimeRun(runtime, container_id, done.returncode, done.stdout, done.stderr,
-                      time.perf_counter() - started)
+    return RunResult(done.returncode, done.stdout + done.stderr, f"{runtime} {container_id}",
+                     time.perf_counter() - started, stderr=done.stderr)
 
 
 def runtime_containers(runtime: str, prefix: str = "") -> list[dict[str, Any]]:

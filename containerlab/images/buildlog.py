@@ -139,7 +139,8 @@ def parse_build_log(lines: Iterable[str]) -> list[BuildStep]:
                 current.cached = True
                 current.image = current.image or line.split("Using cache", 1)[1].strip()
             elif kind == "image":
-                current.image = _IMAGE.match(line).group(1)
+                found = _IMAGE.match(line)
+                current.image = found.group(1) if found else current.image
             else:
                 current.output.append(line.rstrip())
     close()

@@ -20,6 +20,7 @@ from ..images.manifest import (
     OCI_LAYER,
     OCI_LAYER_GZIP,
     OCI_MANIFEST,
+    ImageIndex,
 )
 from ..images.registry_client import ManifestWalk
 from ..text import human_size
@@ -104,7 +105,8 @@ def manifest_tree(walk: ManifestWalk, *, title: str | None = None) -> Diagram:
     if walk.index is not None:
         depth += 1
         _connect(svg, parent, depth, y)
-        count = len(walk.index.document.manifests)
+        document = walk.index.document
+        count = len(document.manifests) if isinstance(document, ImageIndex) else 0
         parent = _node(svg, depth, y, p.vm, "index", short_digest(walk.index.digest),
                        f"{media_type_name(walk.index.media_type)} · {count} manifest{'s' if count != 1 else ''} "
                        "(one per platform)", right="✓ verified", right_detail=human_size(walk.index.size))

@@ -19,6 +19,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 __all__ = ["NAMESPACES", "make_cgroup", "remove_cgroup", "enter_namespaces", "populate_dev", "enter_rootfs",
            "container_init", "run", "main", "command_line", "run_tiny", "TinyContainer", "leftover_cgroups"]
@@ -124,7 +125,7 @@ def run(rootfs: str, argv: list[str], *, hostname: str = "tiny", memory_bytes: i
         if runtime_child == 0:
             try:
                 # Opened first: PID 1's pivot_root soon changes the root of this process too (same mount ns).
-                pid_out = open(pid_file, "w") if pid_file else None  # noqa: SIM115 - outlives this block
+                pid_out = open(pid_file, "w") if pid_file else None
                 enter_namespaces(group)
                 init = os.fork()
                 if init == 0:
@@ -169,7 +170,7 @@ def command_line(rootfs: str | os.PathLike[str], command: list[str], *, hostname
 
 
 def run_tiny(rootfs: str | os.PathLike[str], command: list[str], *, timeout: float = 30,
-             **options: object) -> subprocess.CompletedProcess:
+             **options: Any) -> subprocess.CompletedProcess:
     """Run a command in a tiny container to completion; returns its exit code and output."""
     return subprocess.run(command_line(rootfs, command, **options), capture_output=True, text=True,
                           timeout=timeout, stdin=subprocess.DEVNULL)
@@ -179,10 +180,10 @@ class TinyContainer:
     """A tiny container running in the background: its PID 1 as the host numbers it, and stop()."""
 
     def __init__(self, rootfs: str | os.PathLike[str], command: list[str], pid_file: str | os.PathLike[str],
-                 **options: object) -> None:
+                 **options: Any) -> None:
         Path(pid_file).unlink(missing_ok=True)
         # A file, not a pipe: the container must not hold it open. Closed by stop().
-        self._errors = open(f"{pid_file}.err", "w+b")  # noqa: SIM115
+        self._errors = open(f"{pid_file}.err", "w+b")
         self.process = subprocess.Popen(command_line(rootfs, command, pid_file=os.fspath(pid_file), **options),
                                         stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=self._errors)
         deadline = time.monotonic() + 10

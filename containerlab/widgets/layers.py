@@ -85,6 +85,7 @@ class LayerExplorer(widgets.VBox):
                 self.picker.value = index
             finally:
                 self._syncing = False
+        assert self.changes_diagram is not None  # drawn by _draw above
         return self.changes_diagram
 
     def _picked(self, change: dict[str, Any]) -> None:
@@ -113,6 +114,7 @@ class LayerExplorer(widgets.VBox):
         if isinstance(bundle, tuple):
             bundle = bundle[0]
         drawings = self.diagrams()
+        assert self.stack_diagram is not None  # drawn when the widget is made
         bundle.update({"text/plain": "\n".join(d.summary for d in drawings),
                        "image/svg+xml": self.stack_diagram.svg,
                        "text/html": "<br>".join(d.html() for d in drawings)})

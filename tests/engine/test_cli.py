@@ -89,3 +89,33 @@ def test_doctor_as_a_user_outside_the_docker_group(engine):
     assert result.returncode == 1, result.stdout + result.stderr
     assert "exists but this user may not use it" in result.stdout
     assert "root-equivalent" in result.stdout and "rootless Podman" in result.stdout
+
+
+def test_docker_host_that_does_not_answer_is_not_replaced_by_the_local_engine(lab_images, tmp_path):
+    """As the docker CLI: DOCKER_HOST names the one engine; the local socket that does answer is not used."""
+    dead = tmp_path / "gone.sock"
+    result = run_cli("doctor", env={"DOCKER_HOST": f"unix://{dead}", "CONTAINERLAB_ENGINE": ""})
+    assert result.returncode == 1
+    assert f"The engine chosen by DOCKER_HOST=unix://{dead} does not answer" in result.stdout
+    assert "Traceback" not in result.stdout + result.stderr
+
+
+def test_the_current_docker_context_is_followed(lab_images, tmp_path):
+    """A context made as `docker context create` makes it (here: this machine's engine under another path)."""
+    import hashlib
+    import json
+
+    if not lab_images.base_url.startswith("unix://"):
+        pytest.skip("the engine is not on a unix socket")
+    alias = tmp_path / "engine.sock"
+    alias.symlink_to(lab_images.base_url.removeprefix("unix://"))
+    config = tmp_path / "docker-config"
+    meta = config / "contexts" / "meta" / hashlib.sha256(b"course-vm").hexdigest()
+    meta.mkdir(parents=True)
+    (meta / "meta.json").write_text(json.dumps({"Name": "course-vm", "Metadata": {},
+                                                "Endpoints": {"docker": {"Host": f"unix://{alias}"}}}))
+    (config / "config.json").write_text(json.dumps({"currentContext": "course-vm"}))
+    result = run_cli("doctor", "--json", env={"DOCKER_CONFIG": str(config), "DOCKER_HOST": "", "DOCKER_CONTEXT": "",
+                                               "CONTAINERLAB_ENGINE": ""})
+    facts = json.loads(result.stdout)["facts"]["engine"]
+    assert facts["base_url"] == f"unix://{alias}", result.stdout[-500:]

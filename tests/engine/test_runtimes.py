@@ -48,12 +48,12 @@ def test_a_hand_made_bundle_runs_with_runc(lab, bundle):
     bundle.write_spec(edit_spec(bundle.read_spec(), args=["sh", "-c", probe], hostname="bundle", readonly=True,
                                 memory="32m", terminal=False))
     result = run_bundle(lab, bundle, label="probe")
-    lines = result.stdout.splitlines()
+    lines = result.output.splitlines()
     assert result.ok, result.stderr
     assert lines[0] == "1 bundle"
-    assert "Read-only file system" in result.stdout + result.stderr
+    assert "Read-only file system" in result.output
     assert str(32 << 20) in lines
-    assert result.container_id.startswith(id_prefix(lab))
+    assert result.name.split()[1].startswith(id_prefix(lab))
     assert runtime_containers("runc", id_prefix(lab)) == []
 
 

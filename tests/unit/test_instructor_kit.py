@@ -21,16 +21,22 @@ def test_readme_gives_exactly_two_commands():
     assert readme_commands() == ["./lab open", "./lab test"]
 
 
-def test_workflow_is_valid_and_runs_the_readme_test_command():
+def test_workflow_runs_what_ci_runs_and_is_hardened():
     workflow = yaml.safe_load((ROOT / ".github/workflows/course.yml").read_text())
     triggers = workflow[True] if True in workflow else workflow["on"]  # YAML 1.1 reads 'on' as True
     assert {"push", "schedule"} <= set(triggers)
     assert triggers["schedule"][0]["cron"].split()[-1] == "1"
+    assert workflow["permissions"] == {"contents": "read"}, "the token may only read"
     steps = workflow["jobs"]["validate"]["steps"]
     runs = [step["run"] for step in steps if "run" in step]
-    test_command = readme_commands()[1]
-    assert any(re.search(rf"(^|\s){re.escape(test_command)}(\s|$)", run) for run in runs), runs
-    assert any(step.get("uses", "").startswith("actions/upload-artifact") for step in steps)
+    assert any(re.search(r"(^|\s)bash \.ci/run(\s|$)", run) for run in runs), runs
+    for step in steps:
+        if "uses" in step:
+            action, _, ref = step["uses"].partition("@")
+            assert re.fullmatch(r"[0-9a-f]{40}", ref), f"{action} is not pinned to a commit: {ref}"
+    checkout = next(step for step in steps if step.get("uses", "").startswith("actions/checkout@"))
+    assert checkout["with"]["persist-credentials"] is False
+    assert any(step.get("uses", "").startswith("actions/upload-artifact@") for step in steps)
 
 
 def test_ci_script_calls_the_readme_test_command():

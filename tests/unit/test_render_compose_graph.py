@@ -10,6 +10,7 @@ import pytest
 
 from containerlab.compose import ComposeProject, load_compose, load_compose_file
 from containerlab.render.compose_graph import STATUSES, compose_graph
+from containerlab.render.compose_layout import BOX_WIDTH, layout_compose
 from containerlab.render.svg import PALETTE, Diagram
 
 NS = "{http://www.w3.org/2000/svg}"
@@ -145,27 +146,40 @@ def test_dependency_arrows_are_labelled_with_their_condition() -> None:
     assert optional.findall(f"{NS}path")[-1].get("stroke-dasharray")
 
 
-def test_dependents_are_drawn_left_of_what_they_wait_for() -> None:
-    diagram = compose_graph(fixture("shop"))
+def test_dependents_sit_left_of_what_they_wait_for() -> None:
+    layout = layout_compose(fixture("shop"))
     for dependent, dependency in [("proxy", "api"), ("api", "db"), ("worker", "queue"), ("migrate", "db"),
                                   ("dashboards", "metrics")]:
-        assert box(diagram, dependent)[0] + 188 < box(diagram, dependency)[0]
+        assert layout.boxes[dependent].x + BOX_WIDTH < layout.boxes[dependency].x
 
 
 def test_services_sit_in_their_network_and_bridges_in_the_overlap() -> None:
-    diagram = compose_graph(fixture("shop"))
+    layout = layout_compose(fixture("shop"))
+    bands = {name: (top, bottom) for name, top, bottom, _ in layout.bands if name}
     inside = {"db": "backend", "storefront": "frontend", "dashboards": "monitoring", "log-shipper": "edge"}
     for service, network in inside.items():
-        _, y, _, h = box(diagram, service)
-        top, bottom = band(diagram, network)
-        assert top < y and y + h < bottom, service
+        y = layout.boxes[service].y
+        top, bottom = bands[network]
+        assert top < y and y + layout.box_h < bottom, service
+    overlaps = {layout.networks[index]: (top, bottom) for index, top, bottom in layout.overlaps}
     for service, (upper, lower) in {"proxy": ("edge", "frontend"), "api": ("frontend", "backend"),
                                     "metrics": ("backend", "monitoring")}.items():
-        _, y, _, h = box(diagram, service)
-        overlap = group(diagram, f"services on both {upper} and {lower}").find(f"{NS}rect")
-        o_top = float(overlap.get("y"))
-        assert o_top < y and y + h < o_top + float(overlap.get("height")), service
-        assert band(diagram, lower)[0] < y and y + h < band(diagram, upper)[1], service
+        y = layout.boxes[service].y
+        o_top, o_bottom = overlaps[upper]
+        assert layout.networks[layout.networks.index(upper) + 1] == lower
+        assert o_top < y and y + layout.box_h < o_bottom, service
+        assert bands[lower][0] < y and y + layout.box_h < bands[upper][1], service
+
+
+def test_the_picture_draws_each_box_where_the_layout_puts_it() -> None:
+    project = fixture("shop")
+    layout, diagram = layout_compose(project), compose_graph(project)
+    for name, placed in layout.boxes.items():
+        x, y, width, height = box(diagram, name)
+        assert (x, y, width, height) == (placed.x, placed.y, BOX_WIDTH, layout.box_h), name
+    for name, top, bottom, _ in layout.bands:
+        if name:
+            assert band(diagram, name) == (top, bottom), name
 
 
 def test_volumes_are_cylinders_joined_to_their_users() -> None:
