@@ -27,7 +27,7 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
@@ -114,7 +114,7 @@ class HubSettings:
         return {ENV_PREFIX + item.name.upper(): str(getattr(self, item.name)) for item in fields(self)}
 
     @classmethod
-    def from_env(cls, env: dict[str, str] | None = None) -> HubSettings:
+    def from_env(cls, env: Mapping[str, str] | None = None) -> HubSettings:
         """The settings in ``env`` (default os.environ); a field not set keeps its default."""
         env = os.environ if env is None else env
         values: dict[str, object] = {}

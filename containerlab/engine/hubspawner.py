@@ -67,6 +67,7 @@ class CourseBoxSpawner(DockerSpawner):
 
     _working_form: ClassVar[str | None] = None  # the first form the engine accepted, tried first from then on
     _phase = "Asking the engine for a box"
+    object_id: str  # DockerSpawner's trait (the box's container ID); its package has no types
 
     @default("network_name")
     def _attendee_network(self) -> str:
@@ -235,6 +236,7 @@ class CourseBoxSwarmSpawner(SwarmSpawner):
     hub_owner = Unicode("", config=True, help="The containerlab.owner label of everything this hub makes.")
     hub_prefix = Unicode("", config=True, help="The containerlab.hub label (and the names' start).")
     _phase = "Asking the swarm for a box"
+    extra_resources_spec: dict[str, Any]  # SwarmSpawner's trait; its package has no types
 
     def labels(self) -> dict[str, str]:
         """The labels of this attendee's service and its container."""

@@ -19,6 +19,7 @@ import time
 from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypedDict
 
 from docker.errors import APIError, ImageNotFound
 
@@ -39,12 +40,23 @@ ONLINE_EQUIVALENTS = {BUSYBOX_IMAGE: "docker.io/library/busybox:stable",
 BASE_LABELS = {LABEL_LESSON: "setup", LABEL_OWNER: "course", "containerlab.base": "true"}
 # The containers a build runs its RUN steps in get a memory limit too (the API has no pids limit for them),
 # where the engine can enforce one: a rootless engine on cgroup v1 fails the RUN step instead.
-BUILD_LIMITS = {"memory": 1 << 30, "memswap": 1 << 30}
+class BuildLimits(TypedDict, total=False):
+    """The keys the build API's container_limits takes (the course sets the two memory ones, in bytes)."""
+
+    memory: int
+    memswap: int
+    cpushares: int
+    cpusetcpus: str
 
 
-def build_limits(engine: Engine) -> dict[str, int]:
+BUILD_LIMITS: BuildLimits = {"memory": 1 << 30, "memswap": 1 << 30}
+
+
+def build_limits(engine: Engine) -> BuildLimits:
     """The limits a build's RUN containers get on this engine: BUILD_LIMITS, or none where memory is unenforced."""
-    return dict(BUILD_LIMITS) if engine.enforces("memory") else {}
+    return BUILD_LIMITS.copy() if engine.enforces("memory") else {}
+
+
 CACHE_DIR = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "containerlab"
 
 

@@ -37,3 +37,9 @@ def test_the_architecture_contracts_hold():
     done = _run(_tool("lint-imports"), "--no-cache")
     assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
     assert "0 broken" in done.stdout
+
+
+def test_mypy_finds_nothing():
+    done = _run(_tool("mypy"), "--cache-dir=/dev/null")  # the files and settings are pyproject.toml's
+    assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
+    assert "Success: no issues found" in done.stdout
