@@ -56,8 +56,8 @@ def test_notebook_passes_strict_nbval_inside_the_box(docker_box, notebook):
 
 
 def test_workshop_pack_carries_the_box_image(box_image, lab_images, tmp_path):
-    from containerlab.engine.pack import build_pack
-    from containerlab.pack import read_manifest
+    from containerlab.engine.workshop_pack import build_pack
+    from containerlab.workshop.pack import read_manifest
 
     pack = tmp_path / "workshop.clab.tgz"
     build_pack(lab_images, pack, wheels=False, box=True, progress=lambda line: None)
