@@ -13,8 +13,10 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..errors import ParseError
 from .cgroups import parse_proc_cgroup
 from .mountinfo import parse_mountinfo
+from .procfs import kernel_lines, read_kernel_text
 
 __all__ = ["NEEDED_CAPABILITIES", "MASKED_PATHS", "Privileges", "BoxStatus", "STATUS_FILE", "parse_capabilities",
            "read_privileges", "missing_flags", "missing_line", "parse_status", "format_status", "read_status",
@@ -42,7 +44,7 @@ class Privileges:
 
 def parse_capabilities(status_text: str, field_name: str = "CapEff") -> set[int]:
     """The capability numbers set in one hex field of /proc/PID/status."""
-    for line in status_text.splitlines():
+    for line in kernel_lines(status_text):
         if line.startswith(f"{field_name}:"):
             bits = int(line.split(":", 1)[1].strip(), 16)
             return {number for number in range(64) if bits >> number & 1}
@@ -50,7 +52,7 @@ def parse_capabilities(status_text: str, field_name: str = "CapEff") -> set[int]
 
 
 def _seccomp_mode(status_text: str) -> int:
-    for line in status_text.splitlines():
+    for line in kernel_lines(status_text):
         if line.startswith("Seccomp:"):
             return int(line.split(":", 1)[1].strip() or 0)
     return 0
@@ -78,7 +80,7 @@ def privileges_from(status: str, mountinfo: str, apparmor: str, proc_cgroup: str
     confined = profile if profile and not profile.startswith("unconfined") else ""
     entries = parse_proc_cgroup(proc_cgroup) if proc_cgroup.strip() else []
     host_namespace = any(entry.path not in ("/", "") for entry in entries)
-    rules = [line.strip() for line in devices_list.splitlines() if line.strip()]
+    rules = [line.strip() for line in kernel_lines(devices_list) if line.strip()]
     return Privileges(missing_capabilities=missing, seccomp_filtered=_seccomp_mode(status) != 0,
                       apparmor_profile=confined, masked_paths=masked, host_cgroup_namespace=host_namespace,
                       devices_restricted=bool(rules) and "a *:* rwm" not in rules)
@@ -161,9 +163,10 @@ def read_status(path: Path = STATUS_FILE) -> BoxStatus | None:
 
 
 def _read(path: Path) -> str:
+    """A kernel file's text as procfs reads it, or '' where it is missing or unreadable."""
     try:
-        return path.read_text(errors="replace")
-    except OSError:
+        return read_kernel_text(path)
+    except (OSError, ParseError):
         return ""
 
 

@@ -74,3 +74,20 @@ def test_box_requirements_leave_out_test_and_slide_packages():
     wanted = box_requirements(["jupyterlab>=4", "jupyterlab-rise>=0.43", 'playwright>=1.40; extra == "test"',
                                'pytest>=8; extra == "test"'])
     assert wanted[0] == "jupyterlab>=4" and "jupyterlab-rise>=0.43" not in wanted and "pytest" in wanted
+
+
+@pytest.mark.parametrize("separator", ["\u2028", "\x85", "\x1c"])
+def test_capabilities_are_read_from_kernel_lines_only(separator):
+    # a process may name itself anything; characters str.splitlines() breaks at are not line ends to the kernel
+    status = f"Name:\tx{separator}CapEff:\t0\nCapEff:\t000001ffffffffff\nSeccomp:\t0\n"
+    assert parse_capabilities(status) == set(range(41))
+
+
+def test_unreadable_kernel_files_read_as_empty(tmp_path):
+    from containerlab.kernel.inside_box import read_privileges
+
+    (tmp_path / "self").mkdir()
+    (tmp_path / "self/status").write_bytes(b"Name:\t\xff\xfe\nCapEff:\t000001ffffffffff\nSeccomp:\t2\n")
+    (tmp_path / "self/mountinfo").mkdir()  # a directory where a file should be: read as missing
+    privileges = read_privileges(tmp_path, tmp_path / "cgroup")
+    assert privileges.missing_capabilities == () and privileges.seccomp_filtered
