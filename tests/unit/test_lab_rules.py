@@ -91,7 +91,9 @@ def test_a_build_whose_cached_parent_vanished_is_told_from_a_broken_dockerfile()
 
     vanished = ["unrecognized image ID sha256:71bd6576ee0a1f2e3d4c5b6a79881726354a5b6c7d8e9f0a1b2c3d4e5f60718",
                 "No such image: sha256:125ee0c1beb7659a3ebceff5b26fe62b26d925214259f711131db2db5dd39235",
-                "71bd6576ee0a: image not known"]
+                "71bd6576ee0a: image not known",
+                # Docker, when the step's parent was removed between its cache lookup and the layer's commit
+                "unknown parent image ID sha256:9ae325b8885b2ff861dcf27006d3ce08aa66907d56107d51fb1804e51ba3e911"]
     broken = ["The command '/bin/sh -c exit 3' returned a non-zero code: 3",
               "pull access denied for nosuchimage, repository does not exist or may require 'docker login'",
               "COPY failed: file not found in build context or excluded by .dockerignore: stat a: file does not exist",
