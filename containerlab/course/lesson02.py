@@ -89,7 +89,8 @@ def check_pid_host_shares(container: Any, answer: Any, proc: str | Path = "/proc
     return grade_set(answer, actual, NAMESPACE_TYPES, hint=hint, extra="its own", lacking="shared too",
                      normalise=_namespace_type, separators=NAME_SEPARATORS, what="the namespace types",
                      right=f"Right: on this machine it shares {', '.join(ordered)} with the host. --pid=host adds "
-                           "pid; user, time (and cgroup on cgroup v1 hosts) are shared anyway.")
+                           "pid; user and time are shared anyway (and cgroup where Podman on cgroup v1 ignores "
+                           "--cgroupns private).")
 
 
 def _unshares_uts(argv: list[str]) -> bool:

@@ -14,7 +14,8 @@ from .grading import CheckResult, grade_set, unanswered
 __all__ = ["STACK_PARTS", "LOW_LEVEL", "check_low_level", "check_exercise_spec", "check_rootless_root"]
 
 STACK_PARTS = ("docker engine", "podman", "cri-o", "apptainer", "runc", "crun", "containerd")
-LOW_LEVEL = {"runc", "crun", "containerd"}
+# The lesson's rule: a low-level runtime is handed a bundle and makes the container; it never sees an image.
+LOW_LEVEL = {"runc", "crun"}
 
 
 def _normalise(name: Any) -> str:
@@ -28,13 +29,21 @@ def _part(name: Any) -> str:
 
 
 def check_low_level(answer: Iterable[str] | None) -> CheckResult:
-    """Exercise 07.1: which of STACK_PARTS the talk calls low-level runtimes."""
-    hint = ("A low-level runtime is handed an unpacked bundle and makes the container (runc, crun) or supervises "
-            "that (containerd); a high-level engine pulls images, builds, and keeps a catalogue.")
-    return grade_set(answer, LOW_LEVEL, STACK_PARTS, hint=hint, extra="high-level", lacking="low-level too",
-                     normalise=_part,
-                     right="Right: runc and crun create containers from a bundle; containerd manages them "
-                           "under Docker (and Kubernetes). The engines above them pull, build and orchestrate.")
+    """Exercise 07.1: which of STACK_PARTS are low-level runtimes by the lesson's rule (bundle in, container out)."""
+    hint = ("Apply section 1's rule to each: a low-level runtime is handed a bundle (a root filesystem and a "
+            "config.json) and makes the container from it; anything that pulls or stores images, or keeps a "
+            "catalogue of containers, is high-level.")
+    verdict = grade_set(answer, LOW_LEVEL, STACK_PARTS, hint=hint, extra="high-level by the rule",
+                        lacking="low-level too", normalise=_part,
+                        right="Right: runc and crun take a bundle and make the container, nothing more. containerd "
+                              "pulls and stores images and keeps a catalogue of containers, so by the rule it is "
+                              "high-level (a container manager that Docker delegates to, as CRI-O is for "
+                              "Kubernetes); the talk lists it as low-level for where it sits, under Docker.")
+    if not verdict.passed and "containerd" in verdict.message and "high-level by the rule" in verdict.message:
+        return CheckResult(False, verdict.message + " containerd pulls images (ctr images pull) and keeps a list of "
+                                                     "containers: the talk's slide puts it low, the rule does not.",
+                           hint)
+    return verdict
 
 
 def check_exercise_spec(spec: Mapping[str, Any] | None) -> CheckResult:

@@ -1,17 +1,20 @@
 """Exercise checks for lesson 09, workspaces.
 
-PID 1 and the supervised programs are checked against the running test bed (asked through
-the Compose app); what systemd needs is a choice among SYSTEMD_NEEDS.
+PID 1 is checked against the running test bed (asked through the Compose app); the learner's own supervisord
+program is added to a running supervisord and watched; what systemd needs is a choice among SYSTEMD_NEEDS.
 """
 
 from __future__ import annotations
 
+import configparser
+import shlex
+import time
 from collections.abc import Iterable
 from typing import Any
 
 from .grading import CheckResult, answer_set, unanswered
 
-__all__ = ["SYSTEMD_NEEDS", "check_pid1", "check_supervised_programs", "check_systemd_needs",
+__all__ = ["SYSTEMD_NEEDS", "check_pid1", "check_program_stays_up", "check_systemd_needs", "program_state",
            "supervised_programs"]
 
 SYSTEMD_NEEDS = ("to be PID 1", "to mount tmpfs on /run", "write access to its cgroups", "a kernel of its own",
@@ -52,25 +55,67 @@ def _stripped(item: Any) -> str:
     return str(item).strip()
 
 
-def check_supervised_programs(answer: Iterable[str] | str | None, app: Any, workspace: str = "factory") -> CheckResult:
-    """Exercise 09.2: the programs supervisord runs in a test-bed workspace."""
-    hint = (f"Run 'supervisorctl status' in the {workspace} workspace (app.exec), or read "
-            f"{workspace}/supervisor/testbed.conf: each [program:NAME] is one program.")
-    missing = unanswered(answer, hint)
+def program_state(container: Any, program: str) -> tuple[str, str]:
+    """(state, pid) of one supervisord program in a running container: ('', '') when supervisord does not know it."""
+    status = container.exec(["supervisorctl", "status", program]).output.split()
+    state = status[1] if len(status) > 1 and status[1] in _PROCESS_STATES else ""
+    pid = status[3].rstrip(",") if state == "RUNNING" and len(status) > 3 else ""
+    return state, pid
+
+
+def _config_problem(config: str, program: str) -> str:
+    """'' when ``config`` is a supervisord configuration with a [program:<program>] and a command, else why not."""
+    parser = configparser.ConfigParser(interpolation=None)
+    try:
+        parser.read_string(config)
+    except configparser.Error as err:
+        return f"supervisord could not read that: {str(err).splitlines()[0]}"
+    if f"program:{program}" not in parser:
+        found = [name for name in parser.sections() if name.startswith("program:")]
+        return f"There is no [program:{program}] section (found: {', '.join(found) or 'none'})."
+    if not parser[f"program:{program}"].get("command", "").strip():
+        return f"[program:{program}] has no command= line: supervisord would not know what to run."
+    return ""
+
+
+def check_program_stays_up(config: Any, container: Any, program: str = "notes", watch: float = 3.0) -> CheckResult:
+    """Exercise 09.2: the learner's [program:notes] added to the running supervisord of ``container`` (section 4's
+    `supervised`) starts and stays up: RUNNING, with the same PID after ``watch`` seconds."""
+    hint = (f"A [program:{program}] section whose command= runs in the foreground and does not exit (a server such as "
+            "'python3 -m http.server 8081', or a shell loop). supervisord restarts a program that exits, and gives "
+            "up (FATAL) when it keeps exiting before startsecs.")
+    missing = unanswered(config, hint)
     if missing is not None:
         return missing
-    given = sorted(answer_set([answer] if isinstance(answer, str) else answer, _stripped))
-    result = app.exec(workspace, ["supervisorctl", "status"])
-    actual = supervised_programs(result.output)
-    if not actual:
-        return CheckResult(False, f"supervisord does not answer in the {workspace} workspace: run the test-bed "
-                                  "cells first.", hint)
-    if given == actual:
-        return CheckResult(True, f"Right: supervisord runs {', '.join(actual)} in the {workspace} workspace.")
-    extra, lacking = sorted(set(given) - set(actual)), sorted(set(actual) - set(given))
-    parts = ([f"{', '.join(extra)} not supervised there"] if extra else []) + \
-            ([f"{', '.join(lacking)} missing"] if lacking else [])
-    return CheckResult(False, "Not quite: " + "; ".join(parts) + ".", hint)
+    problem = _config_problem(str(config), program)
+    if problem:
+        return CheckResult(False, problem, hint)
+    if container is None or getattr(container, "status", "running") != "running":
+        return CheckResult(False, "The supervised container is not running: run the cells of section 4 first.", hint)
+    path = f"/etc/supervisor/conf.d/{program}.conf"
+    written = container.exec(["sh", "-c", f"printf '%s\\n' {shlex.quote(str(config))} > {path}"])
+    if not written.ok:
+        return CheckResult(False, f"Writing {path} in the container failed: {written.output.strip()}", hint)
+    update = container.exec(["supervisorctl", "update"]).output.strip()  # rereads conf.d, starts what was added
+    if "ERROR" in update:
+        return CheckResult(False, f"supervisorctl update refused it: {update}", hint)
+    deadline = time.monotonic() + 10
+    state, pid = program_state(container, program)
+    while state in ("", "STARTING", "BACKOFF") and time.monotonic() < deadline:
+        time.sleep(0.3)
+        state, pid = program_state(container, program)
+    if state != "RUNNING":
+        said = container.exec(["supervisorctl", "tail", program]).output.strip().splitlines()[-1:] or ["nothing"]
+        return CheckResult(False, f"{program} is {state or 'unknown to supervisord'}, not RUNNING; it printed: "
+                                  f"{said[0]}", hint)
+    time.sleep(watch)
+    later, later_pid = program_state(container, program)
+    if later != "RUNNING" or later_pid != pid:
+        return CheckResult(False, f"{program} did not stay up: {watch:g} s later it was {later or 'gone'}"
+                                  f"{' with a new PID (it was restarted)' if later_pid and later_pid != pid else ''}.",
+                           hint)
+    return CheckResult(True, f"Right: supervisord started {program} (PID {pid} in the container) and it is still "
+                             f"running {watch:g} s later with the same PID. Kill it and supervisord starts it again.")
 
 
 def check_systemd_needs(answer: Iterable[str] | None) -> CheckResult:

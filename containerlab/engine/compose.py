@@ -31,13 +31,14 @@ from typing import Any
 
 from ..compose import ComposeProject, compose_data, load_compose_file, normalize_project_name
 from ..errors import LabError, NameConflictError
+from ..images.buildlog import line_kind, parse_build_log
 from .compose_tool import ComposeTool, find_compose_tool
 from .health import HealthTimer, needs_health_timer, wait_healthy
 from .lab import Lab, RunResult
 from .progress import Progress, print_progress
 
-__all__ = ["ComposeApp", "ComposeContainer", "compose_events", "label_override", "parse_ps", "project_name_for",
-           "quiet"]
+__all__ = ["ComposeApp", "ComposeContainer", "Milestones", "compose_events", "label_override", "parse_ps",
+           "project_name_for", "quiet"]
 
 OVERRIDE_NAME = "containerlab-labels.yaml"
 _HEALTH_IN_STATUS = re.compile(r"\((healthy|unhealthy|health: starting|starting)\)")
@@ -48,6 +49,84 @@ _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 def quiet(line: str) -> None:
     """A progress callback that shows nothing (the output is still kept for errors)."""
+
+
+_BUILDKIT_STEP = re.compile(r"^#(\d+) \[(\S+) (\d+)/(\d+)\] ")
+_BUILDKIT_CACHED = re.compile(r"^#(\d+) CACHED\s*$")
+_DOCKER_MILESTONE = re.compile(r"^\s*(?:(Network|Volume|Container) )?(\S+)\s+(Built|Created|Started|Healthy)\s*$")
+_PODMAN_TAGGED = re.compile(r"^Successfully tagged (?:localhost/)?(\S+?)(?::\S+)?\s*$")
+
+
+class Milestones:
+    """A progress callback for `compose up` that passes on only its milestones, one short line each: every image
+    built (with how many of its Dockerfile's steps after FROM the build cache served), every network, volume and
+    container created, every container started and healthy. BuildKit's numbered steps and Podman's STEP lines are
+    counted, not shown (Podman's read by the build log parser of lesson 05); the full output stays in
+    ``ComposeApp.last_output``. Names lose the project's prefix; a shown command ($ ...) passes unchanged."""
+
+    def __init__(self, project: str, progress: Progress = print_progress) -> None:
+        self.project = project
+        self.progress = progress
+        self._step_service: dict[str, str] = {}  # BuildKit's step number -> the service whose image it builds
+        self._steps: dict[str, set[int]] = {}  # service -> its Dockerfile's steps after FROM
+        self._cached: dict[str, int] = {}  # service -> how many of them the cache served
+        self._podman_build: list[str] = []  # the STEP and cache lines of the image Podman builds now
+        self._said: set[str] = set()
+
+    def _short(self, name: str) -> str:
+        for prefix in (f"{self.project}-", f"{self.project}_"):
+            if name.startswith(prefix):
+                return name[len(prefix):]
+        return name
+
+    def _say(self, line: str) -> None:
+        if line not in self._said:
+            self._said.add(line)
+            self.progress(line)
+
+    def _podman_built(self, image: str) -> None:
+        """Say that Podman built ``image``, counting the steps of its Dockerfile (not FROM, not our labels)."""
+        steps = [step for step in parse_build_log(self._podman_build)
+                 if step.keyword != "FROM" and not (step.keyword == "LABEL" and '"containerlab.' in step.instruction)]
+        self._podman_build = []
+        from_cache = sum(step.cached for step in steps)
+        self._say(f"image {self._short(image)} built: {from_cache} of {len(steps)} steps from the cache")
+
+    def __call__(self, line: str) -> None:
+        text = line.rstrip()
+        if text.startswith("$ "):
+            self.progress(text)
+            return
+        step = _BUILDKIT_STEP.match(text)
+        if step:
+            if int(step.group(3)) > 1:
+                self._step_service[step.group(1)] = step.group(2)
+                self._steps.setdefault(step.group(2), set()).add(int(step.group(3)))
+            return
+        cached = _BUILDKIT_CACHED.match(text)
+        if cached and cached.group(1) in self._step_service:
+            service = self._step_service[cached.group(1)]
+            self._cached[service] = self._cached.get(service, 0) + 1
+            return
+        if line_kind(text) in ("step", "cached"):
+            self._podman_build.append(text)
+            return
+        tagged = _PODMAN_TAGGED.match(text)
+        if tagged:
+            self._podman_built(tagged.group(1))
+            return
+        milestone = _DOCKER_MILESTONE.match(text)
+        if milestone:
+            kind, name, event = milestone.groups()
+            if event == "Built":
+                steps, from_cache = len(self._steps.get(name, ())), self._cached.get(name, 0)
+                self._say(f"image {name} built: {from_cache} of {steps} steps from the cache" if steps else
+                          f"image {name} built")
+            elif kind and not (kind == "Container" and event == "Created"):  # its 'started' line says as much
+                self._say(f"{kind.lower()} {self._short(name)} {event.lower()}")
+            return
+        if text.startswith(f"{self.project}-") and " " not in text:  # podman-compose names each container it ran
+            self._say(f"container {self._short(text)} started")
 
 
 # --------------------------------------------------------------------------- pure parts

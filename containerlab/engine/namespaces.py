@@ -88,9 +88,14 @@ def sharing_flags(container: LabContainer, short_names: dict[str, str] | None = 
 
 
 def _shares_host(container: LabContainer, kind: str) -> bool:
-    """True when the kernel shows the container in PID 1's namespace of this kind (False when unreadable)."""
+    """True when the kernel shows the container in the host's namespace of this kind (False when unreadable).
+
+    The host's is PID 1's, or this process's where PID 1's cannot be read (a VM's init may hide its /proc/1/ns
+    even from root); this process runs in the host's namespaces, as every map of the course assumes."""
     try:
         inside, host = read_namespaces(container.pid)[kind], read_namespaces(1)[kind]
+        if host is None:
+            host = read_namespaces("self")[kind]
     except (OSError, ProcessLookupError):
         return False
     return inside is not None and inside == host

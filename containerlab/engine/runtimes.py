@@ -291,7 +291,7 @@ def ensure_podman_image(lab: Lab, image: str = BUSYBOX_IMAGE, user: str | None =
 def podman_start(lab: Lab, short_name: str, command: Sequence[str], image: str = BUSYBOX_IMAGE) -> str:
     """`podman run -d` a labelled, limited container (replacing our old one); returns its name."""
     name = lab.name_for(short_name)
-    podman(["rm", "--force", name])
+    podman(["rm", "--force", "--time", "0", name])
     labels = [f"--label={key}={value}" for key, value in lab.labels().items()]
     done = podman(["run", "--detach", f"--name={name}", *RUN_LIMITS, *labels, image, *command])
     if done.returncode != 0:
@@ -308,7 +308,7 @@ def podman_remove_lab(lab: Lab, user: str | None = None) -> int:
                      f"--filter=label={LABEL_OWNER}={lab.owner}"], user=user)
     ids = listed.stdout.decode().split()
     if ids:
-        podman(["rm", "--force", *ids], user=user)
+        podman(["rm", "--force", "--time", "0", *ids], user=user)
     return len(ids)
 
 

@@ -76,9 +76,10 @@ def remove_cgroup(group: Path, wait: float = 2.0) -> None:
             time.sleep(0.02)
 
 
-def enter_namespaces(group: Path) -> None:
-    """Join the cgroup, then leave the host's namespaces: the next child is PID 1 of a new PID namespace."""
-    (group / "cgroup.procs").write_text(str(os.getpid()))
+def enter_namespaces(groups: list[Path]) -> None:
+    """Join the cgroups, then leave the host's namespaces: the next child is PID 1 of a new PID namespace."""
+    for group in groups:
+        (group / "cgroup.procs").write_text(str(os.getpid()))
     _check(libc.unshare(sum(NAMESPACES.values())), "unshare")
 
 
@@ -117,16 +118,20 @@ def _exit_code(status: int) -> int:
 
 
 def run(rootfs: str, argv: list[str], *, hostname: str = "tiny", memory_bytes: int = 64 << 20,
-        cgroup_name: str = "", pid_file: str = "") -> int:
-    """Run argv in a new container on rootfs; returns its exit code. The cgroup is removed after."""
-    group = make_cgroup(cgroup_name or f"containerlab-tiny-{os.getpid()}", memory_bytes)
+        cgroup_name: str = "", pid_file: str = "", join: list[str] | None = None) -> int:
+    """Run argv in a new container on rootfs; returns its exit code. The cgroup is removed after.
+
+    ``join``: cgroups the caller made (with limits of its own) that the container joins instead; the caller
+    removes them."""
+    groups = [Path(path) for path in join] if join else [make_cgroup(cgroup_name or f"containerlab-tiny-{os.getpid()}",
+                                                                      memory_bytes)]
     try:
         runtime_child = os.fork()
         if runtime_child == 0:
             try:
                 # Opened first: PID 1's pivot_root soon changes the root of this process too (same mount ns).
                 pid_out = open(pid_file, "w") if pid_file else None
-                enter_namespaces(group)
+                enter_namespaces(groups)
                 init = os.fork()
                 if init == 0:
                     container_init(os.path.realpath(rootfs), argv, hostname)
@@ -139,7 +144,8 @@ def run(rootfs: str, argv: list[str], *, hostname: str = "tiny", memory_bytes: i
                 os._exit(125)
         return _exit_code(os.waitpid(runtime_child, 0)[1])
     finally:
-        remove_cgroup(group)
+        if not join:
+            remove_cgroup(groups[0])
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -150,22 +156,27 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--memory", type=int, default=64 << 20, help="memory limit in bytes")
     parser.add_argument("--cgroup", default="", help="the cgroup's name")
     parser.add_argument("--pid-file", default="", help="write the container's PID 1 (as the host sees it) here")
+    parser.add_argument("--join", action="append", default=[], metavar="CGROUP_DIR",
+                        help="join this cgroup, made by the caller, instead of making one (repeat for v1 controllers)")
     parser.add_argument("command", nargs="+")
     args = parser.parse_args(argv)
     return run(args.rootfs, args.command, hostname=args.hostname, memory_bytes=args.memory,
-               cgroup_name=args.cgroup, pid_file=args.pid_file)
+               cgroup_name=args.cgroup, pid_file=args.pid_file, join=args.join)
 
 
 
 # -- driving it from a notebook: always as a separate process ---------------------------------------
 
 def command_line(rootfs: str | os.PathLike[str], command: list[str], *, hostname: str = "tiny",
-                 memory_bytes: int = 64 << 20, cgroup_name: str = "", pid_file: str = "") -> list[str]:
+                 memory_bytes: int = 64 << 20, cgroup_name: str = "", pid_file: str = "",
+                 join: list[str | os.PathLike[str]] | None = None) -> list[str]:
     """The argv that runs this module with the same Python: a fresh, single-threaded process forks, not Jupyter."""
     argv = [sys.executable, "-m", "containerlab.runtime.tinyrun", "--rootfs", os.fspath(rootfs), "--hostname", hostname,
             "--memory", str(memory_bytes)]
     argv += ["--cgroup", cgroup_name] if cgroup_name else []
     argv += ["--pid-file", pid_file] if pid_file else []
+    for group in join or []:
+        argv += ["--join", os.fspath(group)]
     return [*argv, "--", *command]
 
 
@@ -225,7 +236,7 @@ def _exe(pid: int) -> str:
 
 def leftover_cgroups(prefix: str = "containerlab-tiny") -> list[Path]:
     """Cgroups a tiny container left (none after a clean run: the runtime removes its own)."""
-    return sorted(p for base in (CGROUP_ROOT, CGROUP_ROOT / "memory") if base.is_dir()
+    return sorted(p for base in (CGROUP_ROOT, CGROUP_ROOT / "memory", CGROUP_ROOT / "pids") if base.is_dir()
                   for p in base.iterdir() if p.is_dir() and p.name.startswith(prefix))
 
 

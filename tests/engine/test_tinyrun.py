@@ -6,6 +6,7 @@ import os
 
 import pytest
 
+from containerlab.course.lesson10 import check_tiny_pids_limit
 from containerlab.engine.lab import Lab
 from containerlab.engine.overlay import export_rootfs, remove_workdir, reset_workdir, workdir_for
 from containerlab.kernel.namespaces import read_namespaces
@@ -67,4 +68,32 @@ def test_a_background_container_has_its_own_namespaces_and_stops_cleanly(rootfs,
 def test_a_failure_inside_is_reported_and_cleaned_up(rootfs):
     done = tinyrun.run_tiny(rootfs, ["/no/such/program"])
     assert done.returncode == 125 and "tinyrun:" in done.stderr
+    assert tinyrun.leftover_cgroups() == []
+
+
+def _limit_pids(group, limit):
+    """Lesson 10's solution to exercise 2."""
+    pids_group = group if group.parent == tinyrun.CGROUP_ROOT else tinyrun.CGROUP_ROOT / "pids" / group.name
+    pids_group.mkdir(exist_ok=True)
+    (pids_group / "pids.max").write_text(str(limit))
+    return pids_group
+
+
+def test_the_pids_exercise_holds_a_fork_bomb_with_a_right_answer(rootfs, tmp_path):
+    verdict = check_tiny_pids_limit(_limit_pids, rootfs, tmp_path)
+    assert verdict, verdict
+    assert "the kernel refused" in verdict.message
+    assert tinyrun.leftover_cgroups() == []
+
+
+def test_the_pids_exercise_never_runs_the_bomb_without_a_limit(rootfs, tmp_path):
+    def pids_group_without_a_limit(group, limit):
+        made = tinyrun.CGROUP_ROOT / "pids" / group.name
+        made.mkdir(exist_ok=True)
+        return made
+
+    if (tinyrun.CGROUP_ROOT / "cgroup.controllers").exists():
+        pytest.skip("a cgroup v2 host: the group itself holds pids.max")
+    verdict = check_tiny_pids_limit(pids_group_without_a_limit, rootfs, tmp_path)
+    assert not verdict and "reads 'max'" in verdict.message
     assert tinyrun.leftover_cgroups() == []

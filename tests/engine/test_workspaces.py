@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from containerlab.course.lesson09 import supervised_programs
+from containerlab.course.lesson09 import check_program_stays_up, supervised_programs
 from containerlab.engine.compose import ComposeApp, quiet
 from containerlab.engine.lab import Lab, label_filters
 from containerlab.engine.workspaces import SUPERVISOR_IMAGE, ensure_supervisor_image
@@ -66,3 +66,20 @@ def test_factory_refuses_a_wrong_token(testbed):
         "'schedd': 'http://frontend:9618'}).encode(), headers={'Content-Type': 'application/json'})\n"
         "try:\n    urllib.request.urlopen(req)\nexcept urllib.error.HTTPError as err:\n    print(err.code)"])
     assert answer.output.strip() == "403"
+
+
+@pytest.fixture
+def supervised(lab_images):
+    ensure_supervisor_image(lab_images, progress=quiet)
+    lab = Lab("test-workspaces-program", engine=lab_images)
+    container = lab.start(SUPERVISOR_IMAGE, name="supervised")
+    yield container
+    lab.cleanup()
+
+
+def test_a_program_that_stays_up_passes_and_one_that_exits_does_not(supervised):
+    server = "[program:notes]\ncommand=python3 -m http.server 8081\nstartsecs=1\n"
+    assert check_program_stays_up(server, supervised, watch=1)
+    quitter = "[program:notes]\ncommand=sh -c 'echo started; exit 3'\nstartsecs=1\nstartretries=1\n"
+    verdict = check_program_stays_up(quitter, supervised, watch=1)
+    assert not verdict and "not RUNNING" in verdict.message

@@ -8,7 +8,7 @@ import pytest
 
 from containerlab.course.grading import NOT_ANSWERED
 from containerlab.course.lesson07 import check_exercise_spec, check_low_level, check_rootless_root
-from containerlab.course.lesson10 import check_cgroup_join_file, check_first_pid, check_tiny_shares
+from containerlab.course.lesson10 import check_tiny_pids_limit, check_tiny_shares
 from containerlab.kernel.namespaces import Namespaces, compare_namespaces
 from containerlab.runtime.spec import edit_spec, load_spec, parse_id_map
 
@@ -21,7 +21,8 @@ def template() -> dict:
     return load_spec((FIXTURES / "runc-1.1-spec.json").read_text())
 
 
-@pytest.mark.parametrize("check", [check_low_level, check_exercise_spec, check_first_pid, check_cgroup_join_file,
+@pytest.mark.parametrize("check", [check_low_level, check_exercise_spec,
+                                   lambda answer: check_tiny_pids_limit(answer, "/nowhere", "/tmp"),
                                    lambda answer: check_rootless_root(answer, UID_MAP)])
 def test_unanswered(check):
     result = check(None)
@@ -29,10 +30,12 @@ def test_unanswered(check):
 
 
 def test_low_level():
-    assert check_low_level({"runc", "crun", "containerd"})
-    assert check_low_level(["RunC", "crun", "containerd"])
+    assert check_low_level({"runc", "crun"})
+    assert check_low_level(["RunC", "crun"])
+    talk = check_low_level({"runc", "crun", "containerd"})
+    assert not talk and "containerd is high-level by the rule" in talk.message and "ctr images pull" in talk.message
     wrong = check_low_level({"runc", "podman"})
-    assert not wrong and "podman is high-level" in wrong.message and "crun, containerd are low-level too" in wrong.message
+    assert not wrong and "podman is high-level" in wrong.message and "crun is low-level too" in wrong.message
     assert "not among the choices" in check_low_level({"kubernetes"}).message
 
 
@@ -68,12 +71,10 @@ def test_rootless_root():
     assert "not a uid" in check_rootless_root("me", UID_MAP).message
 
 
-def test_first_pid_and_join_file():
-    assert check_first_pid(1) and check_first_pid("1")
-    assert "host numbers" in check_first_pid(4242).message
-    assert check_cgroup_join_file("cgroup.procs") and check_cgroup_join_file("/sys/fs/cgroup/x/cgroup.procs")
-    assert check_cgroup_join_file("tasks") and "v1" in check_cgroup_join_file("tasks").message
-    assert not check_cgroup_join_file("memory.max")
+def test_pids_limit_refuses_before_making_anything(tmp_path):
+    assert "not a function" in check_tiny_pids_limit(20, tmp_path, tmp_path).message
+    assert "no root filesystem" in check_tiny_pids_limit(lambda group, limit: group, None, tmp_path).message
+    assert "no root filesystem" in check_tiny_pids_limit(lambda group, limit: group, tmp_path, tmp_path).message
 
 
 def _ns(**inodes: int) -> Namespaces:

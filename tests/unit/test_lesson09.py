@@ -8,7 +8,7 @@ from containerlab.course.grading import NOT_ANSWERED
 from containerlab.course.lesson09 import (
     SYSTEMD_NEEDS,
     check_pid1,
-    check_supervised_programs,
+    check_program_stays_up,
     check_systemd_needs,
     supervised_programs,
 )
@@ -50,19 +50,20 @@ def test_pid1_wrong(answer, app, says):
     assert not result.passed and says in result.message
 
 
-@pytest.mark.parametrize("answer", [{"factory", "logserver"}, ["logserver", "factory"]])
-def test_supervised_programs_right(answer):
-    assert check_supervised_programs(answer, FakeApp()).passed
-
-
-@pytest.mark.parametrize("answer, app, says", [
-    (None, FakeApp(), NOT_ANSWERED), ({"factory"}, FakeApp(), "logserver missing"),
-    ({"factory", "logserver", "sshd"}, FakeApp(), "sshd not supervised"),
-    ({"factory"}, FakeApp(running=False), "does not answer"),
+@pytest.mark.parametrize("config, says", [
+    (None, NOT_ANSWERED),
+    ("command=sleep 1\n", "could not read"),
+    ("[program:other]\ncommand=sleep infinity\n", "no [program:notes] section (found: program:other)"),
+    ("[program:notes]\nautorestart=true\n", "no command= line"),
 ])
-def test_supervised_programs_wrong(answer, app, says):
-    result = check_supervised_programs(answer, app)
+def test_program_config_problems_are_named_before_anything_runs(config, says):
+    result = check_program_stays_up(config, None)
     assert not result.passed and says in result.message
+
+
+def test_program_needs_the_running_container():
+    result = check_program_stays_up("[program:notes]\ncommand=sleep infinity\n", None)
+    assert not result.passed and "not running" in result.message
 
 
 def test_systemd_needs_right():

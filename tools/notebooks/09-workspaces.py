@@ -27,7 +27,7 @@ from containerlab.compose import load_compose_file
 from containerlab.course.lesson09 import (
     SYSTEMD_NEEDS,
     check_pid1,
-    check_supervised_programs,
+    check_program_stays_up,
     check_systemd_needs,
     supervised_programs,
 )
@@ -267,12 +267,16 @@ compose_graph(testbed, title="The test bed: three workspaces")
 
 # %% [markdown]
 # As in the talk, step one is `compose up -d`. The three images build in seconds: they are the base image plus a few
-# `COPY` layers (cached after the first run). Each workspace's health check asks supervisord for its PID, so the
-# factory starts only once the CE's supervisord runs, and the frontend once the factory's does.
+# `COPY` layers (cached after the first run). The file has no `depends_on`, so the three start **at once**: waiting
+# for one workspace before starting the next would buy nothing, since supervisord running says nothing about the
+# services (`startup.sh` starts them later, and each waits for the neighbour it needs). Each workspace's health check
+# only tests that supervisord's control socket exists (`test -S`, no Python to start), and `--wait` returns once all
+# three pass. Compose prints over a hundred lines (every build step); `Milestones` passes on one line per image,
+# network, volume and container, and `app.last_output` keeps the whole output.
 
 # %%
 if lab.ready_for("engine", task="starting the test bed"):
-    from containerlab.engine.compose import ComposeApp
+    from containerlab.engine.compose import ComposeApp, Milestones
     from containerlab.widgets.compose import ComposeGraphView
 
     app = ComposeApp(lab, TESTBED_FILE)
@@ -282,7 +286,7 @@ if lab.ready_for("engine", task="starting the test bed"):
 # %% tags=["nbval-ignore-output"]
 if lab.ready_for("engine", task="building and starting the workspaces"):
     started = time.perf_counter()
-    app.up()
+    app.up(progress=Milestones(app.name))
     print(f"up took {time.perf_counter() - started:.1f} s")
 
 # %%
@@ -297,13 +301,19 @@ if lab.ready_for("engine", task="listing the workspaces"):
 # %% [markdown]
 # Nothing runs yet but supervisord: the programs are configured with `autostart=false`. Step two, as in the talk:
 # `exec` each workspace's `startup.sh`, which does the per-host setup (the frontend makes its token), starts the
-# services with `supervisorctl start` and checks that the neighbour it talks to answers.
+# services with `supervisorctl start` and checks that the neighbour it talks to answers. The talk types them one
+# after the other; they can as well run **at once** (three terminals, or here three threads), because each script
+# waits, up to 20 s, for the neighbour it needs. What each printed, in the talk's order:
 
 # %%
 if lab.ready_for("engine", task="running startup.sh in each workspace"):
-    for workspace in ("ce", "factory", "frontend"):
+    from concurrent.futures import ThreadPoolExecutor
+
+    workspaces = ("ce", "factory", "frontend")
+    with ThreadPoolExecutor(len(workspaces)) as pool:
+        startups = pool.map(lambda workspace: app.exec(workspace, "/root/scripts/startup.sh"), workspaces)
+    for workspace, startup in zip(workspaces, startups):
         print(f"$ compose exec {workspace} /root/scripts/startup.sh")
-        startup = app.exec(workspace, "/root/scripts/startup.sh")
         print(startup.output, end="" if startup.ok else f"[exit {startup.exit_code}]\n")
 
 # %% [markdown]
@@ -345,11 +355,16 @@ ce_pid1 = None  # your answer, e.g. "bash"
 check_pid1(ce_pid1, app) if lab.ready_for("engine", task="exercise 1") else None
 
 # %% [markdown]
-# **2.** Which programs does supervisord run in the `factory` workspace? Set `factory_programs` to a set of names.
+# **2. Build it: a program that stays up.** Write the configuration of one more supervisord program, `notes`, for the
+# `supervised` container of section 4: a `[program:notes]` section like those of `programs.conf`, whose command keeps
+# running (say, a web server for `/usr/share/doc` on port 8081). Set `notes_program` to its text. The check writes it
+# to `/etc/supervisor/conf.d/notes.conf` in the running container, runs `supervisorctl update` (supervisord rereads
+# its configuration and starts what was added, without a restart) and watches `notes`: it must reach `RUNNING` and
+# still run, with the same PID, three seconds later.
 
 # %%
-factory_programs = None  # your answer, e.g. {"factory"}
-check_supervised_programs(factory_programs, app) if lab.ready_for("engine", task="exercise 2") else None
+notes_program = None  # your answer: "[program:notes]\ncommand=...\n..."
+check_program_stays_up(notes_program, supervised) if lab.ready_for("engine", task="exercise 2") else None
 
 # %% [markdown]
 # **3.** What does systemd need that a default container does not give it? Set `systemd_needs` to a set drawn from
@@ -366,16 +381,38 @@ check_systemd_needs(systemd_needs)
 # ```python
 # check_pid1(app.exec("ce", "cat /proc/1/comm").output.strip(), app)      # supervisord
 #
-# check_supervised_programs(supervised_programs(app.exec("factory", "supervisorctl status").output), app)
-#                                                                          # {"factory", "logserver"}
+# notes_program = """
+# [program:notes]
+# command=python3 -m http.server 8081 --directory /usr/share/doc
+# autorestart=true
+# startsecs=1
+# redirect_stderr=true
+# stdout_logfile=/var/log/supervisor/%(program_name)s.log
+# """
+# check_program_stays_up(notes_program, supervised)
+#
 # check_systemd_needs({"to be PID 1", "to mount tmpfs on /run", "write access to its cgroups"})
 # ```
 # Each workspace image ends with `CMD ["supervisord", "-n", ...]`, so supervisord is the first process (`-n`: stay
-# in the foreground, as PID 1 must). The factory's two programs are the `[program:...]` sections of
-# `factory/supervisor/testbed.conf`. systemd refused to start because it could not mount a tmpfs on `/run`
+# in the foreground, as PID 1 must). A supervised program must run in the **foreground**: a command that forks
+# into the background and exits (a daemon's default) looks to supervisord like a program that died, and it starts it
+# again and again until it gives up (`FATAL`). `startsecs=1` is how long it must stay up to count as started.
+# systemd refused to start because it could not mount a tmpfs on `/run`
 # (no `CAP_SYS_ADMIN`); it also needs to be PID 1 and a writable cgroup tree. It runs on the host's kernel like
 # every other process in a container.
 # </details>
+
+# %% [markdown]
+# ## References
+#
+# - The talk's workspaces: [Alnoda](https://alnoda.org/), [supervisord](http://supervisord.org/) ([configuration](http://supervisord.org/configuration.html)), the [docker-systemctl-replacement](https://github.com/gdraheim/docker-systemctl-replacement)
+# - Docker's [running several processes in a container](https://docs.docker.com/engine/containers/multi-service_container/); systemd's [container interface](https://systemd.io/CONTAINER_INTERFACE/); Podman's [`--systemd`](https://docs.podman.io/en/latest/markdown/podman-run.1.html)
+# - The GlideinWMS [documentation](https://glideinwms.fnal.gov/doc.prd/index.html), for what the replica's frontend, factory and CE stand for
+# - The course's source: the talk *Playing with Containers* (Marco Mambelli, Fermilab, 2024) and its demo,
+#   [glideinWMS/containers](https://github.com/glideinWMS/containers)
+#   ([workspaces](https://github.com/glideinWMS/containers/tree/main/workspaces)).
+# - HSF training: [Docker](https://hsf-training.github.io/hsf-training-docker/index.html) and
+#   [Apptainer/Singularity](https://hsf-training.github.io/hsf-training-singularity-webpage/).
 
 # %% [markdown]
 # ## Clean up
@@ -387,7 +424,5 @@ check_systemd_needs(systemd_needs)
 if lab.ready_for("engine", task="taking the test bed down"):
     app.down(volumes=True)
     print("test bed containers left:", len(app.ps()))
-
-# %%
 print(lab.cleanup())
 print("work directory removed:", remove_workdir(WORK))

@@ -17,7 +17,7 @@ import inspect
 import os
 
 import containerlab as cl
-from containerlab.course.lesson10 import check_cgroup_join_file, check_first_pid, check_tiny_shares
+from containerlab.course.lesson10 import FORK_BOMB, PIDS_LIMIT, check_tiny_pids_limit, check_tiny_shares
 from containerlab.engine.overlay import export_rootfs, remove_workdir, reset_workdir, workdir_for
 from containerlab.kernel.namespaces import compare_namespaces, read_namespaces
 from containerlab.render.nsmap import namespace_map
@@ -25,6 +25,7 @@ from containerlab.runtime import tinyrun
 
 lab = cl.Lab("10-build-your-own-container")
 WORK = workdir_for(lab)  # this lesson's scratch directory in /tmp, removed by the clean-up cell
+rootfs = None            # filled in by section 1
 comparison = None        # filled in by the namespace-map cell
 
 
@@ -166,31 +167,17 @@ if comparison is not None:
     print(f"{lab.engine.name}'s container has its own cgroup namespace:", "cgroup" in comparison.isolated("host", "engine"))
 
 # %% [markdown]
-# The tiny runtime makes the talk's five namespaces plus a cgroup namespace, as Docker does for a default container,
-# and neither makes a user or a time namespace. What it lacks is everything around them: an image store and overlay layers (it runs straight on the
+# The tiny runtime makes the talk's five namespaces plus a cgroup namespace, as the course's containers get them on
+# Docker (notebook 02: every lab container starts with `--cgroupns private`), and neither makes a user or a time
+# namespace. What it lacks is everything around them: an image store and overlay layers (it runs straight on the
 # exported directory, so writes would change it), a network plugged into a bridge, dropped capabilities, seccomp
-# and AppArmor profiles, a pids limit, masked `/proc` paths, logs, restart policies, and an API. That is the work of
-# runc and the engine above it (notebook 07).
+# and AppArmor profiles, a pids limit (exercise 2 adds one), masked `/proc` paths, logs, restart policies, and an
+# API. That is the work of runc and the engine above it (notebook 07).
 
 # %% [markdown]
 # ## Exercises
 #
-# **1.** Which PID does the command get **inside** the tiny container? Set `first_pid`.
-
-# %%
-first_pid = None  # your answer: a whole number
-check_first_pid(first_pid)
-
-# %% [markdown]
-# **2.** Which **file** of a cgroup directory does the runtime write a PID into, to move that process into the cgroup?
-# Set `join_file` to its name.
-
-# %%
-join_file = None  # your answer: a file name
-check_cgroup_join_file(join_file)
-
-# %% [markdown]
-# **3.** Which namespace **types** does the tiny container still **share with the host**? Set `tiny_shares` to a set of
+# **1.** Which namespace **types** does the tiny container still **share with the host**? Set `tiny_shares` to a set of
 # names such as `"pid"`, `"net"`, `"user"`. The check reads the answer off the real map of section 5.
 
 # %%
@@ -198,17 +185,72 @@ tiny_shares = None  # your answer, e.g. {"pid"}
 check_tiny_shares(tiny_shares, comparison) if comparison else print("Skipped: the namespace map cell did not run here.")
 
 # %% [markdown]
+# **2. Build it: a pids limit for the tiny runtime.** The runtime limits memory only, so a fork bomb in it would fill
+# the host's process table. Give it a **pids limit**, as Docker's `--pids-limit` does (notebook 03, section 5).
+#
+# Write `limit_pids(group, limit)`: `group` is the cgroup directory `make_cgroup` made for a container (shown in
+# section 2). Make the container's processes limited to `limit` by writing `pids.max`, and return the directory you
+# wrote it in. On **cgroup v2** that is `group` itself (one directory holds every controller's files); on **v1** and
+# on a **hybrid** host like this one the pids controller has a tree of its own: make
+# `tinyrun.CGROUP_ROOT / "pids" / group.name` first. The runtime then joins every directory (`tinyrun.run(...,
+# join=[...])`, `--join` on its command line).
+#
+# The check runs what you made, as root: it makes a cgroup, calls your function with `limit=20`, starts a harmless
+# tiny container in the result and reads, **from the host**, the limit it really sits under. Only if that holds
+# does it run this fork bomb in a tiny container and watch the kernel refuse its forks:
+
+# %%
+print(FORK_BOMB)
+
+# %%
+limit_pids = None  # your answer: def limit_pids(group, limit): ... (it replaces this None)
+check_tiny_pids_limit(limit_pids, rootfs, WORK, PIDS_LIMIT) if lab.ready_for("root", task="exercise 2") else None
+
+# %% [markdown]
 # <details><summary>Solutions</summary>
 #
 # ```python
-# check_first_pid(1)
-# check_cgroup_join_file("cgroup.procs")
 # check_tiny_shares({"user", "time"}, comparison)
+#
+# def limit_pids(group, limit):
+#     """Hold the processes of `group` (from tinyrun.make_cgroup) to `limit`; return the directory holding pids.max."""
+#     if group.parent == tinyrun.CGROUP_ROOT:          # cgroup v2: one directory for every controller
+#         pids_group = group
+#     else:                                            # v1 and hybrid: the pids controller's own tree
+#         pids_group = tinyrun.CGROUP_ROOT / "pids" / group.name
+#         pids_group.mkdir()
+#     (pids_group / "pids.max").write_text(str(limit))
+#     return pids_group
+#
+# check_tiny_pids_limit(limit_pids, rootfs, WORK, PIDS_LIMIT)
 # ```
-# The first child after `unshare(CLONE_NEWPID)` is PID 1, and `exec` keeps the PID. Writing to `cgroup.procs` moves a
-# process (`tasks`, on v1 only, moves a single thread). `NAMESPACES` lists six types; the user and time namespaces
-# stay the host's, as they do for a default Docker container.
+# 1. `NAMESPACES` lists six types; the user and time namespaces stay the host's, as they do for a default Docker
+#    container.
+# 2. A limit is a file in a cgroup directory, and a process is held to it once its PID is in that directory's
+#    `cgroup.procs`: the runtime writes its own PID there before `unshare`, so PID 1 and every process after it are
+#    born inside. When the bomb reaches `pids.max`, `fork()` fails with `EAGAIN` ("can't fork: Resource temporarily
+#    unavailable") and `pids.events` counts each refusal; the shell that is PID 1 exits after 3 s and the kernel
+#    kills the rest of its PID namespace.
 # </details>
+
+# %% [markdown]
+# ## References
+#
+# - The talk, *Playing with Containers* (Marco Mambelli, Fermilab, 2024): "Container abstraction" —
+#   [container 101](https://q15928.github.io/2021/01/09/container-101/); its demo's
+#   [glideinWMS/containers](https://github.com/glideinWMS/containers).
+# - Linux manual pages: [namespaces(7)](https://man7.org/linux/man-pages/man7/namespaces.7.html),
+#   [unshare(2)](https://man7.org/linux/man-pages/man2/unshare.2.html),
+#   [pivot_root(2)](https://man7.org/linux/man-pages/man2/pivot_root.2.html),
+#   [mount_namespaces(7)](https://man7.org/linux/man-pages/man7/mount_namespaces.7.html),
+#   [cgroups(7)](https://man7.org/linux/man-pages/man7/cgroups.7.html).
+# - The kernel's documentation: [Control Group v2](https://docs.kernel.org/admin-guide/cgroup-v2.html), the v1
+#   [pids](https://docs.kernel.org/admin-guide/cgroup-v1/pids.html) and
+#   [memory](https://docs.kernel.org/admin-guide/cgroup-v1/memory.html) controllers.
+# - The OCI [runtime specification](https://github.com/opencontainers/runtime-spec/blob/main/spec.md), what runc
+#   implements with all the parts this runtime leaves out; [runc](https://github.com/opencontainers/runc).
+# - HSF training: [Docker](https://hsf-training.github.io/hsf-training-docker/index.html) and
+#   [Apptainer/Singularity](https://hsf-training.github.io/hsf-training-singularity-webpage/).
 
 # %% [markdown]
 # ## Clean up
