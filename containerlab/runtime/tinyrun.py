@@ -18,6 +18,7 @@ import stat
 import subprocess
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -169,7 +170,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def command_line(rootfs: str | os.PathLike[str], command: list[str], *, hostname: str = "tiny",
                  memory_bytes: int = 64 << 20, cgroup_name: str = "", pid_file: str = "",
-                 join: list[str | os.PathLike[str]] | None = None) -> list[str]:
+                 join: Sequence[str | os.PathLike[str]] | None = None) -> list[str]:
     """The argv that runs this module with the same Python: a fresh, single-threaded process forks, not Jupyter."""
     argv = [sys.executable, "-m", "containerlab.runtime.tinyrun", "--rootfs", os.fspath(rootfs), "--hostname", hostname,
             "--memory", str(memory_bytes)]
