@@ -113,8 +113,19 @@ def _shown_word(word: str, prefixes: Sequence[tuple[str, str]]) -> str:
             following = pieces[position + 1][1] if position + 1 < len(pieces) else ""
             text += f"${{{piece}}}" if _NAME_CHAR.match(following[:1]) else f"${piece}"
         elif piece:
-            text += shlex.quote(piece)
+            text += _quote(piece)
     return text or "''"
+
+
+_DOUBLE_QUOTE_SPECIAL = re.compile(r'[$`"\\!]')
+
+
+def _quote(text: str) -> str:
+    """Shell quoting that stays readable: 'like this', or "like 'this'" when the text holds single quotes."""
+    quoted = shlex.quote(text)
+    if "'\"'\"'" in quoted and not _DOUBLE_QUOTE_SPECIAL.search(text):
+        return f'"{text}"'
+    return quoted
 
 
 def size_text(value: Any) -> str:

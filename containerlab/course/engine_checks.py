@@ -15,12 +15,17 @@ from __future__ import annotations
 
 import urllib.error
 import urllib.request
-from collections.abc import Sequence
 
 from ..commands.inspect import ContainerFacts, EngineState
+from ..errors import ParseError
+from ..images.dockerfile import lint, parse_dockerfile
 from .grading import CheckResult
 
-__all__ = ["container_problem", "check_container", "volume_problem", "network_problem", "fetch", "missing_words"]
+__all__ = ["container_problem", "check_container", "volume_problem", "network_problem", "fetch", "lint_problem",
+           "LAB_BASE_IMAGES"]
+
+# The offline lab images: built on this machine, never pulled, tagged only 'latest' (so 'from-latest' does not apply).
+LAB_BASE_IMAGES = ("containerlab/busybox", "containerlab/debian")
 
 
 def _listed(state: EngineState) -> str:
@@ -108,7 +113,19 @@ def fetch(port: int, path: str = "/", timeout: float = 5.0) -> tuple[int, str]:
         return 0, ""
 
 
-def missing_words(text: str, words: Sequence[str]) -> list[str]:
-    """The ``words`` that ``text`` (a Dockerfile, a command) does not contain, case-insensitively."""
-    lowered = text.lower()
-    return [word for word in words if word.lower() not in lowered]
+def lint_problem(text: str) -> str:
+    """'' when a Dockerfile parses and the course's linter has no warning for it, else the first problem.
+
+    'from-latest' is not held against the lab's own base images (they exist only as 'latest', built here);
+    'info' findings (such as running as root) are advice, not failures.
+    """
+    try:
+        parsed = parse_dockerfile(text)
+    except ParseError as err:
+        return f"The Dockerfile does not parse: {err.message}"
+    lab_bases = {stage.instructions[0].line for stage in parsed.stages if stage.base.split(":")[0] in LAB_BASE_IMAGES}
+    for finding in lint(parsed):
+        if finding.severity != "warning" or (finding.rule == "from-latest" and finding.line in lab_bases):
+            continue
+        return f"The linter objects: {finding}"
+    return ""

@@ -73,6 +73,7 @@ DEFAULT_PIDS = 256
 LOOPBACK = "127.0.0.1"
 WORKDIR_PREFIX = "containerlab-"
 CLI_ENV_FILE = "cli.env"
+NO_ENGINE_STAND_IN = "echo Skipped (no container engine here):"
 _ENGINE_SOCKETS = ("docker.sock", "podman.sock", "containerd.sock")
 
 
@@ -334,6 +335,9 @@ class Lab:
         """Export the shell variables into this process's environment (for ``!`` and ``%%bash`` cells) and
         write them to ``$WORK/cli.env`` for a terminal to ``source``."""
         values = self.shell_variables().environment()
+        if not self.available:
+            # No engine (Binder): every engine line says so in one line instead of failing in the shell.
+            values["ENGINE"] = NO_ENGINE_STAND_IN
         os.environ.update(values)
         self.workdir.mkdir(mode=0o755, parents=True, exist_ok=True)
         env_file = self.workdir / CLI_ENV_FILE
