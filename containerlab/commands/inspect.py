@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 __all__ = ["PublishedPort", "MountFacts", "NetworkFacts", "ContainerFacts", "NetworkInfo", "VolumeInfo", "EngineState",
-           "short_names"]
+           "normalize_image", "short_names"]
 
 
 @dataclass(frozen=True)
@@ -80,7 +80,7 @@ class ContainerFacts:
     memory: int = 0
     pids_limit: int = 0
     read_only: bool = False
-    privileged: bool = False
+    runs_privileged: bool = False
     cap_add: tuple[str, ...] = ()
     cap_drop: tuple[str, ...] = ()
     security_opt: tuple[str, ...] = ()
@@ -93,6 +93,10 @@ class ContainerFacts:
     def running(self) -> bool:
         """True while its first process runs."""
         return self.status == "running"
+
+    def runs_image(self, name: str) -> bool:
+        """True when it was started from the image ``name`` (Podman's localhost/ prefix and :latest ignored)."""
+        return normalize_image(self.image) == normalize_image(name)
 
     def has_labels(self, labels: Mapping[str, str]) -> bool:
         """True when it carries every one of ``labels`` with the same value."""
@@ -143,7 +147,7 @@ class ContainerFacts:
             memory=int(host.get("Memory") or 0),
             pids_limit=int(host.get("PidsLimit") or 0),
             read_only=bool(host.get("ReadonlyRootfs")),
-            privileged=bool(host.get("Privileged")),
+            runs_privileged=bool(host.get("Privileged")),
             cap_add=_capabilities(host.get("CapAdd")),
             cap_drop=_capabilities(host.get("CapDrop")),
             security_opt=_words(host.get("SecurityOpt")),
@@ -152,6 +156,13 @@ class ContainerFacts:
             restart_retries=int(policy.get("MaximumRetryCount") or 0),
             tmpfs=tuple(sorted(host.get("Tmpfs") or {})),
         )
+
+
+def normalize_image(name: str) -> str:
+    """An image name as people write it: 'localhost/x/y:latest' and 'docker.io/library/y:latest' as 'x/y', 'y'."""
+    for prefix in ("localhost/", "docker.io/library/", "docker.io/"):
+        name = name.removeprefix(prefix)
+    return name.removesuffix(":latest")
 
 
 def _words(value: Any) -> tuple[str, ...]:

@@ -49,7 +49,7 @@ def container_problem(state: EngineState, name: str, *, running: bool | None = T
     if labelled and not found.has_labels(state.labels):
         return found, (f"{shown} is there but lacks the course's labels, so `containerlab clean` would not find it: "
                        "start it again with $LABELS in the command.")
-    if image is not None and found.image != image:
+    if image is not None and not found.runs_image(image):
         return found, f"{shown} runs the image {found.image}, not {image}."
     if running is True and not found.running:
         return found, (f"{shown} exists but is {found.status or 'not running'} (exit code {found.exit_code}): "

@@ -47,14 +47,14 @@ KNOWN_WRONG = {
         "as an engine that hands bundles to runc",
 }
 
-RECORDER = f"""\
+RECORDER = """\
 import functools as _functools, json as _json
 _solution_results = []
 def _recording(_name, _check):
     @_functools.wraps(_check)
     def _recorded(*args, **kwargs):
         verdict = _check(*args, **kwargs)
-        _solution_results.append({{"check": _name, "passed": bool(verdict), "message": str(verdict)}})
+        _solution_results.append({"check": _name, "passed": bool(verdict), "message": str(verdict)})
         return verdict
     return _recorded
 for _name, _value in list(globals().items()):

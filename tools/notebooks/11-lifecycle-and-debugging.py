@@ -16,6 +16,7 @@
 
 # %%
 import time
+from pathlib import Path
 
 import containerlab as cl
 from containerlab.course.lesson11 import check_debug_shell, check_fixed_image, check_flaky_restarts
@@ -183,7 +184,7 @@ if lab.ready_for("engine", task="a container that keeps failing"):
 # configuration file it does not have. Build it (the command the build stands for comes first):
 
 # %%
-print(open(f"{APP}/Dockerfile").read())
+print(Path(APP, "Dockerfile").read_text())
 if lab.ready_for("engine", task="building the broken app"):
     build(lab, BROKEN, context_files(APP))
 
@@ -261,7 +262,7 @@ check_debug_shell(lab) if lab.ready_for("engine", task="checking your shell cont
 # %%
 fix = reset_workdir(WORK / "fix")
 for name in ("app.sh", "index.html"):
-    (fix / name).write_text(open(f"{APP}/{name}").read())
+    (fix / name).write_text(Path(APP, name).read_text())
 print("in $WORK/fix:", sorted(path.name for path in fix.iterdir()))
 print("build with: $ENGINE build -t $REPO-fixed $LABELS $WORK/fix")
 
