@@ -36,10 +36,10 @@ COMPARED = ("Memory", "MemorySwap", "PidsLimit", "ReadonlyRootfs", "Tmpfs", "Res
 
 
 def test_the_shown_run_command_makes_the_same_container(lab):
-    options = dict(ports={80: None}, cap_drop=["ALL"], cap_add=["NET_BIND_SERVICE"], read_only=True,
-                   tmpfs={"/scratch": "size=8m"}, user="1000", environment={"GREETING": "hello there"},
-                   restart_policy={"Name": "on-failure", "MaximumRetryCount": 2}, security_opt=["no-new-privileges"],
-                   nano_cpus=500_000_000, mem_limit="64m", pids_limit=32)
+    options = {"ports": {80: None}, "cap_drop": ["ALL"], "cap_add": ["NET_BIND_SERVICE"], "read_only": True,
+               "tmpfs": {"/scratch": "size=8m"}, "user": "1000", "environment": {"GREETING": "hello there"},
+               "restart_policy": {"Name": "on-failure", "MaximumRetryCount": 2},
+               "security_opt": ["no-new-privileges"], "nano_cpus": 500_000_000, "mem_limit": "64m", "pids_limit": 32}
     made = lab.start("containerlab/busybox", ["httpd", "-f", "-p", "80"], name="from-python", **options)
     typed_line = lab.run_command("containerlab/busybox", ["httpd", "-f", "-p", "80"], name="typed", detach=True,
                                  **options).shown
