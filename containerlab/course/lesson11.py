@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from ..errors import LabError
+from ..errors import ImageMissingError, LabError
 from .engine_checks import container_problem, lint_problem
 from .grading import CheckResult
 
@@ -63,6 +63,8 @@ def check_fixed_image(lab: Any, tag: str, dockerfile: str | Path, port: int = 80
         return CheckResult(False, problem, hint)
     try:
         started = lab.start(tag, name="fixed-check", echo=False)
+    except ImageMissingError:
+        return CheckResult(False, "There is no image $REPO-fixed yet: build it from $WORK/fix.", hint)
     except LabError as err:
         return CheckResult(False, f"The image $REPO-fixed could not start: {err.message}", hint)
     try:
