@@ -131,7 +131,7 @@ if lab.ready_for("engine", task="starting two containers to stop"):
                                                 "while true; do sleep 0.1; done"], name="polite")
 
 # %%
-# !$ENGINE stop -t 1 $LAB-stubborn $LAB-polite >/dev/null
+# !$ENGINE stop -t 1 $LAB-stubborn $LAB-polite >/dev/null 2>&1
 
 # %%
 if lab.ready_for("engine", task="reading how they ended"):
@@ -235,7 +235,7 @@ print("wrote $WORK/etc-app/app.conf:", (config_dir / "app.conf").read_text().str
 
 # %% language="bash"
 # $ENGINE diff $LAB-app | grep app.conf
-# $ENGINE commit $LAB-app $REPO-committed >/dev/null
+# $ENGINE commit $LAB-app $REPO-committed >/dev/null 2>&1
 # $ENGINE run --rm --memory 256m --pids-limit 256 --pull never $LABELS $REPO-committed cat /etc/app/app.conf
 
 # %% [markdown]
