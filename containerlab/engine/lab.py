@@ -59,7 +59,7 @@ from ..commands.line import (
     run_command,
     volume_command,
 )
-from ..errors import ImageMissingError, LabError, NameConflictError, UnsafeRequestError
+from ..errors import ContainerStartError, ImageMissingError, LabError, NameConflictError, UnsafeRequestError
 from .connect import Engine, connect
 
 __all__ = ["Lab", "LabContainer", "RunResult", "CliEnvironment", "LABEL_LESSON", "LABEL_OWNER", "DEFAULT_MEMORY",
@@ -217,6 +217,19 @@ def _remove_container(container: Any) -> None:
             _remove_container(container)
         elif not gone_or_in_use(err):
             raise
+
+
+def _start(api: Any, container_id: str, image: str) -> None:
+    """Start a created container; the engine's refusal becomes a ContainerStartError with its reason."""
+    try:
+        api.start(container_id)
+    except APIError as err:
+        reason = str(err.explanation or err).strip()
+        for noise in ("failed to create shim task: ", "OCI runtime create failed: ", "runc create failed: "):
+            reason = reason.replace(noise, "")
+        raise ContainerStartError(f"The engine could not start the {image} container: {reason}",
+                                  "The flags of the command shown ask for something this machine cannot give: "
+                                  "read the reason, then change or drop that flag.") from None
 
 
 def _remove_container_id(api: Any, container_id: str) -> None:
@@ -438,7 +451,7 @@ class Lab:
         api = self.engine.client.api
         container_id = self._create(image, command, engine_name, dict(options))
         try:
-            api.start(container_id)
+            _start(api, container_id, image)
             try:
                 status = api.wait(container_id, timeout=math.ceil(timeout))
             except (requests.exceptions.ReadTimeout, requests.exceptions.ConnectionError) as err:
@@ -458,8 +471,8 @@ class Lab:
         container_id = self._create(image, command, engine_name, dict(options))
         api = self.engine.client.api
         try:
-            api.start(container_id)
-        except APIError:
+            _start(api, container_id, image)
+        except LabError:
             _remove_container_id(api, container_id)
             raise
         return LabContainer(self, name, self.engine.client.containers.get(container_id), shown)
