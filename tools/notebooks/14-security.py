@@ -18,7 +18,7 @@
 
 import containerlab as cl
 from containerlab.course.lesson14 import check_chown_capability, check_locked_down_image, check_vault
-from containerlab.engine.builds import build, lesson_tag
+from containerlab.engine.builds import lesson_tag
 from containerlab.engine.overlay import remove_workdir, reset_workdir
 from containerlab.engine.runtimes import ordinary_user, podman_ready, rootless_podman
 from containerlab.kernel.capabilities import CAPABILITIES, parse_security, read_security
@@ -26,7 +26,7 @@ from containerlab.kernel.capabilities import CAPABILITIES, parse_security, read_
 lab = cl.Lab("14-security", echo=True)  # echo: print the docker/podman command behind every action
 cli = lab.cli_env()                      # $ENGINE, $LAB, $LABELS, $REPO, $WORK for ! and %%bash cells
 WORK = lab.workdir
-SUID, LOCKED = lesson_tag(lab, "suid"), lesson_tag(lab, "locked")
+LOCKED = lesson_tag(lab, "locked")
 cli
 
 # %% tags=["nbval-ignore-output"]
@@ -131,20 +131,18 @@ if lab.ready_for("engine", task="a read-only root and a non-root user"):
 # ## 4. no-new-privileges
 #
 # A **setuid** program runs as its file's owner, whoever starts it: that is how `passwd` or `sudo` gain root. In a
-# container, a setuid-root binary is a way back to root for a process you started as uid 1000. The image below has
-# one: a copy of Python owned by root with the setuid bit.
+# container, a setuid-root binary is a way back to root for a process that was meant to run as uid 1000. Below,
+# root makes one (a copy of Python, owned by root, with the setuid bit, as a careless package might ship), then the
+# process drops to uid 1000 with `setpriv` and runs it.
 
 # %%
-SUID_DOCKERFILE = """\
-FROM containerlab/debian
-RUN cp /usr/bin/python3 /usr/local/bin/python3-suid && chmod 4755 /usr/local/bin/python3-suid
-USER 1000
-"""
-EUID = ["python3-suid", "-c", "import os; print('effective uid', os.geteuid())"]
-if lab.ready_for("engine", task="building an image with a setuid binary"):
-    build(lab, SUID, {"Dockerfile": SUID_DOCKERFILE.encode()}, progress=None)
-    print(lab.run(SUID, EUID).output, end="")
-    print(lab.run(SUID, EUID, security_opt=["no-new-privileges"]).output, end="")
+SETUID_THEN_DROP = ("cp /usr/bin/python3 /usr/local/bin/python3-suid && chmod 4755 /usr/local/bin/python3-suid && "
+                    "exec setpriv --reuid=1000 --regid=1000 --clear-groups python3-suid -c "
+                    "'import os; print(os.getuid(), os.geteuid())'")
+if lab.ready_for("engine", task="a setuid binary, with and without no-new-privileges"):
+    for options in ({}, {"security_opt": ["no-new-privileges"]}):
+        uid, effective = lab.run("containerlab/debian", ["sh", "-c", SETUID_THEN_DROP], **options).output.split()
+        print(f"uid {uid}, effective uid {effective}")
 
 # %% [markdown]
 # With **`--security-opt no-new-privileges`** the kernel sets the process's `no_new_privs` flag (`NoNewPrivs: 1`):
