@@ -8,9 +8,9 @@ The convention (docs/instructors.md, "Solutions"): a lesson's solutions sit in a
   ``%%bash`` cells in the same kernel, whose environment has the lesson's ``$ENGINE``, ``$LAB``, ``$LABELS`` ...
   (``lab.cli_env()``), with the python fence after them naming the check.
 
-The test runs each notebook once: every cell but the last (the clean-up), then a cell that wraps every
+The test runs each notebook once: every code cell before the "## Clean up" heading, then a cell that wraps every
 ``check_*`` function in the kernel so each call's verdict is recorded, then the solution fences, then the
-clean-up. Each check named in a solution is one test case: it must have been called, and every call must
+clean-up cells. Each check named in a solution is one test case: it must have been called, and every call must
 have passed. Solutions known to be wrong today are strict xfails in KNOWN_WRONG, the one list: the day one
 is fixed, its case passes and the xfail must go.
 """
@@ -42,9 +42,6 @@ KNOWN_WRONG = {
     ("02-namespaces", "check_pid_host_shares"):
         "the solution says a container keeps the host's cgroup namespace on cgroup v1, but Lab starts every "
         "container with a private one (--cgroupns private), so the answer fails its own check",
-    ("07-runtimes", "check_low_level"):
-        "the solution counts containerd as a low-level runtime, while the check (and its hint's rule) treats it "
-        "as an engine that hands bundles to runc",
 }
 
 RECORDER = """\
@@ -84,15 +81,26 @@ def checks_named(notebook: Any) -> list[str]:
     return names
 
 
+def _split_at_clean_up(notebook: Any) -> tuple[list[Any], list[Any]]:
+    """(the lesson's code cells, the clean-up's): the code cells after the '## Clean up' heading, else the last one."""
+    heading = next((index for index, cell in enumerate(notebook.cells)
+                    if cell.cell_type == "markdown" and cell.source.startswith("## Clean up")), None)
+    code = [(index, nbformat.from_dict(dict(cell))) for index, cell in enumerate(notebook.cells)
+            if cell.cell_type == "code"]
+    if heading is None:
+        return [cell for _, cell in code[:-1]], [cell for _, cell in code[-1:]]
+    return [cell for index, cell in code if index < heading], [cell for index, cell in code if index > heading]
+
+
 def with_solutions(notebook: Any) -> Any:
-    """The lesson's cells but the clean-up, the recorder, the solution fences, the report, the clean-up."""
+    """The lesson's cells, the recorder, the solution fences, the report, then the clean-up cells."""
     run = nbformat.v4.new_notebook(metadata=notebook.metadata)
-    cells = [nbformat.from_dict(dict(cell)) for cell in notebook.cells if cell.cell_type == "code"]
+    lesson, clean_up = _split_at_clean_up(notebook)
     added = [nbformat.v4.new_code_cell(RECORDER)]
     for language, code in solution_fences(notebook):
         added.append(nbformat.v4.new_code_cell(code if language == "python" else "%%bash\nset -e\n" + code))
     added.append(nbformat.v4.new_code_cell(REPORT))
-    run.cells = cells[:-1] + added + cells[-1:]
+    run.cells = lesson + added + clean_up
     for index, cell in enumerate(run.cells):
         cell["id"] = f"s{index}"
         cell["outputs"] = []
@@ -175,3 +183,8 @@ def test_the_fence_reader_finds_code_and_checks():
     run = with_solutions(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("x = 1"),
                                                          nbformat.v4.new_code_cell("lab.cleanup()")]))
     assert [cell.source.split("\n")[0] for cell in run.cells][-2:] == [REPORT, "lab.cleanup()"]
+    two_steps = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_code_cell("x = 1"), nbformat.v4.new_markdown_cell("## Clean up\n\nAll of it."),
+        nbformat.v4.new_code_cell("app.down()"), nbformat.v4.new_code_cell("lab.cleanup()")])
+    sources = [cell.source.split("\n")[0] for cell in with_solutions(two_steps).cells]
+    assert sources[0] == "x = 1" and sources[-3:] == [REPORT, "app.down()", "lab.cleanup()"]
