@@ -11,11 +11,16 @@ are stored.
     python tools/build_notebooks.py 01         # only notebooks whose name starts with 01
     python tools/build_notebooks.py --sync 05  # copy source edits into the stored notebook, keeping its outputs
     python tools/build_notebooks.py --check    # fail if a notebook's cells differ from its source
+
+A build that executes stamps the notebook's metadata with the engine and the date (``containerlab.recorded``):
+where a cell cannot run (Binder, not root, a limit a rootless engine cannot enforce) the lesson shows the stored
+output under that stamp. `--sync --stamp ENGINE --date YYYY-MM-DD` writes the stamp of outputs made earlier.
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime
 import sys
 from pathlib import Path
 
@@ -65,18 +70,39 @@ def cell_summary(notebook: nbformat.NotebookNode) -> list[tuple[str, str, tuple[
     return [(cell.cell_type, cell.source, tuple(cell.metadata.get("tags", ()))) for cell in notebook.cells]
 
 
+def engine_words() -> str:
+    """The engine the outputs are recorded on, as the recorded-output line names it ('docker 20.10 (rootful, ...)')."""
+    from containerlab.engine.connect import connect
+    from containerlab.errors import LabError
+
+    try:
+        engine = connect()
+    except LabError:
+        return "a machine without a container engine"
+    mode = "rootless" if engine.rootless else "rootful"
+    return f"{engine.name} {engine.version} ({mode}, cgroup v{engine.cgroup_version})"
+
+
+def stamp(notebook: nbformat.NotebookNode, engine: str, date: str) -> None:
+    """Record in the notebook's metadata which engine made its outputs, and when."""
+    from containerlab.course.recorded import RECORDED_KEY, recording_stamp
+
+    notebook.metadata[RECORDED_KEY] = recording_stamp(engine, date)
+
+
 def build(source: Path, execute: bool = True) -> Path:
     """Write notebooks/<name>.ipynb from its source, executed so outputs are stored."""
     notebook = to_notebook(read_source(source))
     if execute:
         NotebookClient(notebook, timeout=600, kernel_name="python3",
                        resources={"metadata": {"path": str(NOTEBOOKS)}}).execute()
+        stamp(notebook, engine_words(), datetime.date.today().isoformat())
     target = NOTEBOOKS / f"{source.stem}.ipynb"
     nbformat.write(notebook, target)
     return target
 
 
-def sync(source: Path) -> Path:
+def sync(source: Path, recorded: tuple[str, str] | None = None) -> Path:
     """Copy the source's cells into the stored notebook, keeping its outputs and widget state.
 
     For edits that do not change what a cell prints (wording, comments, tags, lint fixes); the cells must
@@ -95,6 +121,8 @@ def sync(source: Path) -> Path:
             old.metadata["tags"] = new.metadata["tags"]
         else:
             old.metadata.pop("tags", None)
+    if recorded:
+        stamp(stored, *recorded)
     nbformat.write(stored, target)
     return target
 
@@ -118,14 +146,19 @@ def main() -> int:
     parser.add_argument("--check", action="store_true", help="compare notebooks with their sources")
     parser.add_argument("--no-execute", action="store_true", help="write cells without running them")
     parser.add_argument("--sync", action="store_true", help="copy source edits in, keeping stored outputs")
+    parser.add_argument("--stamp", metavar="ENGINE", help="with --sync: the engine the stored outputs were made on")
+    parser.add_argument("--date", metavar="YYYY-MM-DD", help="with --sync --stamp: the day they were made")
     args = parser.parse_args()
+    if bool(args.stamp) != bool(args.date) or (args.stamp and not args.sync):
+        parser.error("--stamp and --date go together, with --sync")
     if args.check:
         return check()
     for source in sorted(SOURCES.glob("*.py")):
         if args.prefixes and not source.stem.startswith(tuple(args.prefixes)):
             continue
         print(f"{'syncing' if args.sync else 'building'} {source.stem} ...", flush=True)
-        target = sync(source) if args.sync else build(source, execute=not args.no_execute)
+        recorded = (args.stamp, args.date) if args.stamp else None
+        target = sync(source, recorded) if args.sync else build(source, execute=not args.no_execute)
         print(f"  wrote {target.relative_to(ROOT)}")
     return 0
 

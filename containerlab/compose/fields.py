@@ -1,10 +1,14 @@
-"""Small field parsers of the Compose Specification: durations, ports, volume strings, project names.
+"""Small field parsers of the Compose Specification: durations, ports, volume strings, project names, and
+YAML numbers written as strings the way compose-go writes them.
 """
 
 from __future__ import annotations
 
 import ipaddress
+import math
+import posixpath
 import re
+from decimal import Decimal
 
 from .model import Mount, PortMapping
 
@@ -17,6 +21,45 @@ _MOUNT_MODES = {"ro", "rw", "z", "Z", "nocopy", "consistent", "cached", "delegat
                 "shared", "rshared", "slave", "rslave", "private", "rprivate"}
 
 # --------------------------------------------------------------------------- small parsers
+
+
+def go_string(value: object) -> str:
+    """A YAML scalar as compose-go makes it a string (Go's %v): 1.0 -> '1', 1e3 -> '1000', 1e7 -> '1e+07',
+    true -> 'true', .inf -> '+Inf'."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return _go_float(value)
+    return str(value)
+
+
+def _go_float(value: float) -> str:
+    """strconv.FormatFloat(value, 'g', -1, 64): the shortest digits, an exponent below 1e-4 and from 1e6 on."""
+    if math.isnan(value):
+        return "NaN"
+    if math.isinf(value):
+        return "+Inf" if value > 0 else "-Inf"
+    if value == 0:
+        return "-0" if math.copysign(1.0, value) < 0 else "0"
+    sign = "-" if value < 0 else ""
+    _, digit_tuple, exponent = Decimal(repr(abs(value))).as_tuple()  # repr: the shortest digits, as Go's -1
+    point = len(digit_tuple) + int(exponent)
+    all_digits = "".join(map(str, digit_tuple)).rstrip("0") or "0"
+    power = point - 1
+    if power < -4 or power >= 6:
+        tail = all_digits[1:]
+        return f"{sign}{all_digits[0]}{'.' + tail if tail else ''}e{'-' if power < 0 else '+'}{abs(power):02d}"
+    if point <= 0:
+        return f"{sign}0.{'0' * -point}{all_digits}"
+    if point >= len(all_digits):
+        return f"{sign}{all_digits}{'0' * (point - len(all_digits))}"
+    return f"{sign}{all_digits[:point]}.{all_digits[point:]}"
+
+
+def clean_path(path: str) -> str:
+    """A container path cleaned as Go's path.Clean does ('/data/' -> '/data', '//srv//x/' -> '/srv/x')."""
+    cleaned = posixpath.normpath(path)
+    return "/" + cleaned.lstrip("/") if cleaned.startswith("//") else cleaned
 
 
 def parse_duration(text: str | int | float) -> float:
@@ -91,7 +134,7 @@ def parse_port(spec: str | int) -> PortMapping:
         host_ip = _host_ip(":".join(parts[:-2]))
         parts = parts[-2:]
     elif host_ip is None and len(parts) == 3:
-        host_ip = _host_ip(parts[0])
+        host_ip = _host_ip(parts[0]) if parts[0] else None  # ":8080:80": no host address, as Compose reads it
         parts = parts[1:]
     if len(parts) > 2:
         raise ValueError(f"{spec!r} has too many ':' parts")
@@ -111,7 +154,8 @@ def _is_path(source: str) -> bool:
 
 def parse_volume(spec: str) -> Mount:
     """Short volume syntax ``[SOURCE:]TARGET[:MODE]``: a path source is a bind mount, a name is
-    a named volume, no source is an anonymous volume; raises ValueError with the reason."""
+    a named volume, no source is an anonymous volume; raises ValueError with the reason. The target is
+    cleaned as Compose cleans it (``/data/`` -> ``/data``); the source stays as written."""
     parts = spec.split(":")
     if len(parts) > 3 or not all(parts[:2]):
         raise ValueError(f"{spec!r} is not SOURCE:TARGET[:MODE]")
@@ -130,7 +174,7 @@ def parse_volume(spec: str) -> Mount:
     kind = "volume" if source is None or not _is_path(source) else "bind"
     if kind == "volume" and source is not None and not _RESOURCE_NAME.fullmatch(source):
         raise ValueError(f"{spec!r}: {source!r} is neither a path (./, /, ~) nor a volume name")
-    return Mount(type=kind, target=target, source=source, read_only="ro" in modes,
+    return Mount(type=kind, target=clean_path(target), source=source, read_only="ro" in modes,
                  options=tuple(m for m in modes if m not in ("ro", "rw")))
 
 

@@ -157,6 +157,8 @@ class Service:
     profiles: tuple[str, ...] = ()
     container_name: str | None = None
     hostname: str | None = None
+    secrets: tuple[str, ...] = ()
+    configs: tuple[str, ...] = ()
     line: int = 0
 
     @property
@@ -201,7 +203,11 @@ class Volume:
 
 @dataclass(frozen=True)
 class ComposeProject:
-    """A whole Compose file: services, networks, volumes, and the graph they form."""
+    """A whole Compose file: services, networks, volumes, and the graph they form.
+
+    ``profiles`` are the active profiles (COMPOSE_PROFILES, or those the loader was given); ``secrets`` and
+    ``configs`` the names the file defines at the top level.
+    """
 
     name: str | None
     services: dict[str, Service]
@@ -209,6 +215,9 @@ class ComposeProject:
     volumes: dict[str, Volume]
     warnings: tuple[str, ...] = ()
     source: str = "compose.yaml"
+    secrets: tuple[str, ...] = ()
+    configs: tuple[str, ...] = ()
+    profiles: tuple[str, ...] = ()
 
     def service(self, name: str) -> Service:
         """The service called ``name``, or a ParseError that lists the ones there are."""
@@ -262,11 +271,14 @@ class ComposeProject:
                 f"{self.source} publishes ports the course does not allow ({reach} them): {shown}.",
                 "Prefix each published port with 127.0.0.1, e.g. \"127.0.0.1:8080:80\".")
 
-    def enabled_services(self, profiles: Iterable[str] = ()) -> tuple[str, ...]:
-        """Services that ``up`` starts with these profiles active (no profile: always started)."""
-        active = set(profiles)
+    def enabled_services(self, profiles: Iterable[str] | None = None) -> tuple[str, ...]:
+        """Services that ``up`` starts with these profiles active (no profile: always started; '*': all).
+
+        By default the project's own ``profiles``: those COMPOSE_PROFILES named when the file was loaded.
+        """
+        active = set(self.profiles if profiles is None else profiles)
         return tuple(s.name for s in self.services.values()
-                     if not s.profiles or active.intersection(s.profiles))
+                     if not s.profiles or "*" in active or active.intersection(s.profiles))
 
     def start_order(self) -> tuple[str, ...]:
         """Every service, dependencies first; ties keep file order (a topological sort)."""

@@ -26,7 +26,7 @@ from ..errors import LabError
 from ..images.buildlog import BuildStep, CacheDecision, explain_cache, line_kind, parse_build_log, plain
 from ..images.dockerfile import parse_dockerfile
 from ..images.tarball import ImageReport, read_image
-from .images import BUILD_LIMITS, context_tar
+from .images import BUILD_LIMITS, build_limits, context_tar
 from .lab import Lab, gone_or_in_use, has_labels, label_filters
 from .progress import Progress, print_progress
 
@@ -92,8 +92,9 @@ class BuildResult:
 
 def build_command_for(lab: Lab, tag: str, *, dockerfile: str = "Dockerfile", nocache: bool = False) -> CommandLine:
     """The `docker build` a person would type in the context directory for the same image."""
+    limits = build_limits(lab.engine) if lab.available else dict(BUILD_LIMITS)
     return build_command(lab.engine.name if lab.available else "docker", tag, dockerfile=dockerfile, nocache=nocache,
-                         labels=lab.labels(), memory=BUILD_LIMITS["memory"], variables=lab.shell_variables())
+                         labels=lab.labels(), memory=limits.get("memory"), variables=lab.shell_variables())
 
 
 def build(lab: Lab, tag: str, files: Mapping[str, bytes], *, dockerfile: str = "Dockerfile", nocache: bool = False,
@@ -161,12 +162,13 @@ def _stream_build(lab: Lab, tag: str, files: Mapping[str, bytes], dockerfile: st
                   executables: frozenset[str], progress: Progress | None, own_steps: int) -> tuple[list[str], str]:
     """One build through the API, streaming the steps to ``progress``; (log lines, image ID)."""
     api = lab.engine.client.api
+    lab.say_unenforced_limits()
     lines: list[str] = []
     image_id = ""
     shown_step = 0
     stream = api.build(fileobj=io.BytesIO(context_tar(files, executables)), custom_context=True, tag=tag,
                        dockerfile=dockerfile, labels=lab.labels(), nocache=nocache, rm=True, forcerm=True,
-                       decode=True, container_limits=BUILD_LIMITS)
+                       decode=True, container_limits=build_limits(lab.engine))
     for chunk in stream:
         if "error" in chunk:
             _remove_failed(lab, parse_build_log("".join(lines)))

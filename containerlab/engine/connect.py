@@ -30,13 +30,18 @@ import docker
 from docker.errors import DockerException
 
 from ..errors import EnginePermissionError, EngineTooOldError, LabError, NoEngineError
+from ..kernel.inside_box import in_box, read_status
 
-__all__ = ["Engine", "connect", "candidate_sockets", "current_context", "docker_config_dir", "MIN_API_VERSION"]
+__all__ = ["Engine", "connect", "candidate_sockets", "current_context", "docker_config_dir", "enforceable_limits",
+           "LIMIT_KINDS", "MIN_API_VERSION"]
 
 MIN_API_VERSION = "1.40"
 ENGINE_ENV = "CONTAINERLAB_ENGINE"
 DOCKER_SOCKET = "/var/run/docker.sock"
 PODMAN_ROOTFUL_SOCKET = "/run/podman/podman.sock"
+# The resource limits a lab container, a build or a compose service may ask for, by the cgroup controller that
+# enforces each: memory (-m), cpu (--cpus, a CFS quota) and pids (--pids-limit).
+LIMIT_KINDS = ("memory", "cpu", "pids")
 
 _cached: dict[str, Engine] = {}
 
@@ -54,11 +59,37 @@ class Engine:
     storage_driver: str
     base_url: str
     root_dir: str = ""
+    limits: frozenset[str] = frozenset(LIMIT_KINDS)
 
     @property
     def is_podman(self) -> bool:
         """True for Podman's Docker-compatible API."""
         return self.name == "podman"
+
+    def enforces(self, kind: str) -> bool:
+        """True when this engine can hold a container to a ``kind`` limit ('memory', 'cpu' or 'pids')."""
+        return kind in self.limits
+
+    @property
+    def unenforced(self) -> list[str]:
+        """The limit kinds this engine cannot apply, in LIMIT_KINDS order ([] on a rootful engine)."""
+        return [kind for kind in LIMIT_KINDS if kind not in self.limits]
+
+    @property
+    def where(self) -> str:
+        """'rootless Podman on cgroup v1': the engine as a one-line message names it."""
+        return f"{'rootless ' if self.rootless else ''}{self.name.capitalize()} on cgroup v{self.cgroup_version}"
+
+    def limits_note(self) -> str:
+        """One line saying which limits cannot be enforced here and why ('' when all can)."""
+        missing = self.unenforced
+        if not missing:
+            return ""
+        where = self.where
+        what = "memory, CPU or pids" if len(missing) == len(LIMIT_KINDS) else \
+            " or ".join({"cpu": "CPU"}.get(kind, kind) for kind in missing)
+        return (f"{where} cannot enforce {what} limits: lab containers and builds run without them, "
+                "and the cells that show a limit show the recorded result instead.")
 
     def summary(self) -> str:
         """One line for a notebook: which engine, how it runs."""
@@ -192,6 +223,37 @@ def _version_tuple(version: str) -> tuple[int, ...]:
     return tuple(int(part) for part in version.split(".") if part.isdigit())
 
 
+def enforceable_limits(info: dict[str, Any], *, is_podman: bool, rootless: bool,
+                       controllers: list[str] | None = None) -> frozenset[str]:
+    """The limit kinds an engine can enforce, from its ``/info`` and (Podman) its delegated cgroup controllers.
+
+    Podman's Docker-compatible ``/info`` says yes to every limit even where a rootless engine cannot apply any;
+    its own ``/libpod/info`` lists the controllers this user may use (none for rootless on cgroup v1, the user's
+    delegated ones on v2). Docker's ``/info`` flags are true to the daemon, and a rootless Docker without
+    cgroups reports the cgroup driver ``none``.
+    """
+    if controllers is not None:
+        return frozenset(kind for kind in LIMIT_KINDS if kind in controllers)
+    if str(info.get("CgroupDriver", "")).lower() == "none":
+        return frozenset()
+    if is_podman and rootless and str(info.get("CgroupVersion") or "1") == "1":
+        return frozenset()
+    flags = {"memory": info.get("MemoryLimit", True), "cpu": info.get("CpuCfsQuota", True),
+             "pids": info.get("PidsLimit", True)}
+    return frozenset(kind for kind, supported in flags.items() if supported is not False)
+
+
+def _podman_controllers(client: Any) -> list[str] | None:
+    """The cgroup controllers Podman may use for this user (its /libpod/info), or None when it does not say."""
+    try:
+        answer = client.api.get(client.api._url("/libpod/info"), timeout=10)
+        answer.raise_for_status()
+        controllers = answer.json()["host"]["cgroupControllers"]
+    except (AttributeError, DockerException, OSError, ValueError, KeyError, TypeError):
+        return None
+    return [str(name) for name in controllers] if isinstance(controllers, list) else None
+
+
 def _describe(client: docker.DockerClient, base_url: str) -> Engine:
     version = client.version()
     info = client.info()
@@ -205,11 +267,13 @@ def _describe(client: docker.DockerClient, base_url: str) -> Engine:
         raise EngineTooOldError(
             f"The engine speaks API {api_version}, older than the {MIN_API_VERSION} the course needs.",
             "Upgrade Docker to 20.10 or newer, or Podman to 4.0 or newer.")
+    limits = enforceable_limits(info, is_podman=is_podman, rootless=rootless,
+                                controllers=_podman_controllers(client) if is_podman else None)
     return Engine(client=client, name="podman" if is_podman else "docker",
                   version=version.get("Version", "?"), api_version=api_version,
                   rootless=rootless, cgroup_version=str(info.get("CgroupVersion") or "1"),
                   storage_driver=info.get("Driver", "?"), base_url=base_url,
-                  root_dir=info.get("DockerRootDir", ""))
+                  root_dir=info.get("DockerRootDir", ""), limits=limits)
 
 
 def _start_podman_service(socket_path: str, wait: float = 10.0) -> bool:
@@ -280,6 +344,9 @@ def connect(refresh: bool = False, timeout: int = 120) -> Engine:
             f"The engine socket {denied[0]} exists but this user may not use it.",
             "Add yourself to the 'docker' group (root-equivalent: anyone in it controls the host) "
             "and log in again, or use rootless Podman with CONTAINERLAB_ENGINE=podman.")
+    box = read_status() if in_box() else None
+    if box is not None and not box.ready and box.message:
+        raise NoEngineError(box.message, box.hint or "Restart the course box with the flags in the README.")
     chosen = _chosen_by_user()
     if chosen:
         raise NoEngineError(f"The engine chosen by {chosen} does not answer.",
@@ -304,4 +371,5 @@ def engine_facts(engine: Engine) -> dict[str, Any]:
     """The engine's facts as plain data (for `doctor --json`)."""
     return {"name": engine.name, "version": engine.version, "api_version": engine.api_version,
             "rootless": engine.rootless, "cgroup_version": engine.cgroup_version,
-            "storage_driver": engine.storage_driver, "base_url": engine.base_url}
+            "storage_driver": engine.storage_driver, "base_url": engine.base_url,
+            "limits": sorted(engine.limits)}

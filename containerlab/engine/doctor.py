@@ -10,9 +10,10 @@ from pathlib import Path
 from ..errors import LabError
 from ..kernel.cgroups import detect_cgroup_version
 from ..kernel.host import PODMAN_BRIDGE_RULE, podman_bridges_blocked
+from ..kernel.inside_box import in_box, read_status
 from ..kernel.mountinfo import overlay_supported
 from ..report import Report
-from .connect import connect, engine_facts
+from .connect import Engine, connect, engine_facts
 from .images import BASE_IMAGES, find_static_busybox, image_status
 
 __all__ = ["doctor"]
@@ -48,6 +49,31 @@ def _check_podman_bridges(report: Report, proc: str) -> None:
         report.add("podman networks", "ok", "containers on one Podman network can reach each other")
 
 
+LIMITS_HINT = "limits are not enforced here: lesson 03 shows them only on a rootful engine or in the course box"
+
+
+def _check_limits(report: Report, engine: Engine) -> None:
+    """Which resource limits the engine can apply: a warning where a rootless engine cannot (cgroup v1)."""
+    if not engine.unenforced:
+        report.add("limits", "ok", "memory, CPU and pids limits are enforced")
+    else:
+        report.add("limits", "warn", engine.limits_note(), LIMITS_HINT)
+
+
+def _check_box(report: Report, engine: object) -> None:
+    """Inside the course box: is its own engine up, so that every lesson runs as on a Linux host as root?"""
+    status = read_status()
+    if status is not None and status.ready and engine is not None and os.geteuid() == 0:
+        report.add("course box", "ok", "inside the course box, as root with its own engine: "
+                   "every lesson runs as on a Linux host as root")
+    elif status is None or status.state == "starting":
+        report.add("course box", "warn", "inside the course box; its engine is still starting",
+                   "Wait a few seconds and run the check again.")
+    else:
+        report.add("course box", "fail", status.message or f"the box's engine is {status.state}",
+                   status.hint or "Restart the box with the flags in the README.")
+
+
 def doctor(proc: str = "/proc") -> Report:
     """Check everything the course needs on this machine; never raises for a missing piece."""
     report = Report()
@@ -59,12 +85,20 @@ def doctor(proc: str = "/proc") -> Report:
     if engine is not None:
         report.facts["engine"] = engine_facts(engine)
         report.add("engine", "ok", f"{engine.name} {engine.version} (API {engine.api_version})")
-        report.add("rootless", "ok", "rootless: containers run as your user" if engine.rootless
-                   else "rootful: lessons that need root can run")
+        if engine.rootless:
+            report.add("rootless", "ok", "rootless: containers run as your user")
+        elif os.geteuid() == 0:
+            report.add("rootless", "ok", "rootful: lessons that need root can run")
+        else:
+            report.add("rootless", "ok", "rootful engine, but you are not root: the cells that need root say so "
+                                         "and show their recorded result")
+        _check_limits(report, engine)
     else:
         report.add("rootless", "skip", "no engine to ask")
     if engine is not None and engine.is_podman and not engine.rootless:
         _check_podman_bridges(report, proc)
+    if in_box():
+        _check_box(report, engine)
 
     version = detect_cgroup_version(_read(f"{proc}/self/mountinfo"))
     report.facts["cgroup_version"] = str(version)

@@ -29,7 +29,7 @@ from .lab import LABEL_LESSON, LABEL_OWNER
 from .progress import Progress, print_progress
 
 __all__ = ["BASE_IMAGES", "BUSYBOX_IMAGE", "DEBIAN_IMAGE", "ImageStatus", "image_status", "setup_images",
-           "BUILD_LIMITS", "context_tar", "machine_lock"]
+           "BUILD_LIMITS", "build_limits", "context_tar", "machine_lock"]
 
 BUSYBOX_IMAGE = "containerlab/busybox"
 DEBIAN_IMAGE = "containerlab/debian"
@@ -37,8 +37,14 @@ BASE_IMAGES = (BUSYBOX_IMAGE, DEBIAN_IMAGE)
 ONLINE_EQUIVALENTS = {BUSYBOX_IMAGE: "docker.io/library/busybox:stable",
                       DEBIAN_IMAGE: "docker.io/library/python:3.11-slim-bookworm"}
 BASE_LABELS = {LABEL_LESSON: "setup", LABEL_OWNER: "course", "containerlab.base": "true"}
-# The containers a build runs its RUN steps in get a memory limit too (the API has no pids limit for them).
+# The containers a build runs its RUN steps in get a memory limit too (the API has no pids limit for them),
+# where the engine can enforce one: a rootless engine on cgroup v1 fails the RUN step instead.
 BUILD_LIMITS = {"memory": 1 << 30, "memswap": 1 << 30}
+
+
+def build_limits(engine: Engine) -> dict[str, int]:
+    """The limits a build's RUN containers get on this engine: BUILD_LIMITS, or none where memory is unenforced."""
+    return dict(BUILD_LIMITS) if engine.enforces("memory") else {}
 CACHE_DIR = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "containerlab"
 
 
@@ -152,7 +158,7 @@ def build_from_context(engine: Engine, tag: str, files: Mapping[str, bytes], pro
     context = io.BytesIO(context_tar(files, executables))
     image_id = ""
     for chunk in engine.client.api.build(fileobj=context, custom_context=True, tag=tag, labels=labels,
-                                         rm=True, forcerm=True, decode=True, container_limits=BUILD_LIMITS):
+                                         rm=True, forcerm=True, decode=True, container_limits=build_limits(engine)):
         if "stream" in chunk and chunk["stream"].strip():
             progress(f"  {chunk['stream'].rstrip()}")
         if "aux" in chunk and "ID" in chunk["aux"]:
@@ -172,8 +178,13 @@ def build_busybox(engine: Engine, progress: Progress = print_progress) -> None:
     build_from_context(engine, BUSYBOX_IMAGE, files, progress, BASE_LABELS, executables={"busybox"})
 
 
-def debian_rootfs_tar(progress: Progress = print_progress, force: bool = False) -> Path:
-    """A cached tarball of a debootstrap minbase root with python3 (built once per machine)."""
+def debian_rootfs_tar(progress: Progress = print_progress, force: bool = False,
+                      user_namespace: bool = False) -> Path:
+    """A cached tarball of a debootstrap minbase root with python3 (built once per machine and user).
+
+    debootstrap needs root; an ordinary user with rootless Podman is root in Podman's user namespace, where
+    debootstrap runs too (``user_namespace``), so a rootless learner builds the image without sudo.
+    """
     codename = distro_codename()
     CACHE_DIR.mkdir(parents=True, exist_ok=True)
     cached = CACHE_DIR / f"rootfs-{codename}-minbase-python3.tar"
@@ -181,6 +192,8 @@ def debian_rootfs_tar(progress: Progress = print_progress, force: bool = False) 
         progress(f"Using the cached root filesystem {cached}")
         return cached
     debootstrap = _require_tool("debootstrap", "debootstrap")
+    if os.geteuid() != 0 and user_namespace:
+        return _rootfs_in_user_namespace(debootstrap, codename, cached, progress)
     if os.geteuid() != 0:
         raise LabError(f"Building {DEBIAN_IMAGE} runs debootstrap, which needs root.",
                        "Run 'sudo python -m containerlab setup' once, or 'setup --online' to pull an equivalent.")
@@ -200,6 +213,43 @@ def debian_rootfs_tar(progress: Progress = print_progress, force: bool = False) 
     return cached
 
 
+# debootstrap in rootless Podman's user namespace: `container=lxc` tells it that device nodes cannot be made
+# there (it would refuse the target as "nodev" otherwise); the engine gives every container its own /dev anyway.
+_USERNS_DEBOOTSTRAP = """set -e
+root=$1; shift; tarball=$1; shift
+trap 'rm -rf "$root"' EXIT
+"$@"
+rm -rf "$root/var/cache/apt/archives"/*.deb "$root/dev"/*
+mkdir -p "$root/var/cache/apt/archives/partial"
+tar --numeric-owner -C "$root" -cf "$tarball" .
+"""
+
+
+def _rootfs_in_user_namespace(debootstrap: str, codename: str, cached: Path, progress: Progress) -> Path:
+    """Run debootstrap as root of rootless Podman's user namespace (`podman unshare`) and tar the result there,
+    so the files keep their owners (root, _apt, ...) as the image needs them."""
+    podman = shutil.which("podman")
+    if podman is None:
+        raise LabError(f"Building {DEBIAN_IMAGE} as an ordinary user needs rootless Podman's 'podman unshare'.",
+                       "Install Podman, or run 'sudo python -m containerlab setup' once.")
+    mirror = apt_mirror()
+    workdir = Path(tempfile.mkdtemp(prefix="containerlab-rootfs-"))
+    partial = cached.with_suffix(f".partial-{os.getpid()}")
+    command = [debootstrap, "--variant=minbase", "--include=python3-minimal", codename, str(workdir / "rootfs")]
+    if mirror:
+        command.append(mirror)
+    progress(f"Running debootstrap {codename} in your user namespace (podman unshare; about a minute; "
+             "needs the distribution's package mirror)")
+    try:
+        _stream([podman, "unshare", "env", "container=lxc", f"PATH={os.environ.get('PATH', '')}:/usr/sbin:/sbin",
+                 "sh", "-c", _USERNS_DEBOOTSTRAP, "sh", str(workdir / "rootfs"), str(partial), *command], progress)
+        partial.replace(cached)
+    finally:
+        partial.unlink(missing_ok=True)
+        shutil.rmtree(workdir, ignore_errors=True)
+    return cached
+
+
 def _stream(command: list[str], progress: Progress) -> None:
     """Run a host command, passing each output line to progress; a failure raises LabError."""
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
@@ -215,7 +265,7 @@ def _stream(command: list[str], progress: Progress) -> None:
 
 def build_debian(engine: Engine, progress: Progress = print_progress, force: bool = False) -> None:
     """containerlab/debian: import the debootstrap tarball, then label it and give it a CMD."""
-    rootfs = debian_rootfs_tar(progress, force=force)
+    rootfs = debian_rootfs_tar(progress, force=force, user_namespace=engine.is_podman and engine.rootless)
     progress(f"Importing {rootfs.name} as {DEBIAN_IMAGE}:rootfs")
     # The tag goes in the repository argument: Podman's compat API ignores a separate tag.
     engine.client.api.import_image_from_file(str(rootfs), repository=f"{DEBIAN_IMAGE}:rootfs")
@@ -243,6 +293,7 @@ def setup_images(engine: Engine, *, names: tuple[str, ...] = BASE_IMAGES, force:
                  online: bool = False, progress: Progress = print_progress) -> list[ImageStatus]:
     """Build (or with online=True pull) each missing lab image; skip what exists unless force."""
     results = []
+    noted = False
     for name in names:
         with machine_lock(name.replace("/", "-")):
             status = image_status(engine, name)
@@ -251,6 +302,9 @@ def setup_images(engine: Engine, *, names: tuple[str, ...] = BASE_IMAGES, force:
                 results.append(status)
                 continue
             started = time.monotonic()
+            if engine.unenforced and not noted:
+                progress(engine.limits_note())   # said once, instead of a build failing on a limit it cannot set
+                noted = True
             if online:
                 pull_online(engine, name, progress)
             elif name == DEBIAN_IMAGE:

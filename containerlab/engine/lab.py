@@ -63,8 +63,8 @@ from ..errors import ContainerStartError, ImageMissingError, LabError, NameConfl
 from .connect import Engine, connect
 
 __all__ = ["Lab", "LabContainer", "RunResult", "CliEnvironment", "LABEL_LESSON", "LABEL_OWNER", "DEFAULT_MEMORY",
-           "DEFAULT_PIDS", "default_owner", "gone_or_in_use", "has_labels", "label_filters", "labelled_images",
-           "remove_labelled", "remove_named"]
+           "DEFAULT_PIDS", "LIMIT_NEEDS", "default_owner", "gone_or_in_use", "has_labels", "label_filters",
+           "labelled_images", "looks_like_fork_bomb", "remove_labelled", "remove_named"]
 
 LABEL_LESSON = "containerlab.lesson"
 LABEL_OWNER = "containerlab.owner"
@@ -75,6 +75,13 @@ WORKDIR_PREFIX = "containerlab-"
 CLI_ENV_FILE = "cli.env"
 NO_ENGINE_STAND_IN = "echo Skipped (no container engine here):"
 _ENGINE_SOCKETS = ("docker.sock", "podman.sock", "containerd.sock")
+# The host config keys each limit kind sets; dropped where the engine cannot enforce that kind.
+_LIMIT_KEYS = {"memory": ("mem_limit", "memswap_limit", "oom_kill_disable"),
+               "cpu": ("nano_cpus", "cpu_quota", "cpu_period"),
+               "pids": ("pids_limit",)}
+# What ready_for() calls each limit need in its one line, and the engines that said so in this process.
+LIMIT_NEEDS = {"memory": "a memory limit", "cpu": "a CPU quota", "pids": "a pids limit"}
+_LIMITS_SAID: set[str] = set()
 
 
 def default_owner() -> str:
@@ -298,7 +305,12 @@ class Lab:
         return self._engine_error.message
 
     def ready_for(self, *needs: str, task: str) -> bool:
-        """True when this machine has `needs` ('engine', 'root'); else say in one line what is skipped."""
+        """True when this machine has `needs`; else say in one line what is skipped and show the recorded result.
+
+        Needs: 'engine', 'root', 'rootful', and the limits a cell is about: 'memory', 'cpu', 'pids' (an engine
+        that cannot enforce that limit, e.g. rootless on cgroup v1, skips the cell). A skipped cell shows the
+        output the stored notebook recorded for it, marked as recorded (never as if it ran here).
+        """
         missing = []
         if "engine" in needs and not self.available:
             missing.append("no container engine")
@@ -306,10 +318,25 @@ class Lab:
             missing.append("not root")
         if "rootful" in needs and self.available and self.engine.rootless:
             missing.append("the engine is rootless")
+        unenforced = [kind for kind in LIMIT_NEEDS if kind in needs and self.available
+                      and not self.engine.enforces(kind)]
+        if unenforced:
+            missing.append(f"{self.engine.where} cannot enforce {' or '.join(LIMIT_NEEDS[k] for k in unenforced)}")
         if missing:
-            print(f"Skipped: {task} needs {' and '.join(needs)} ({', '.join(missing)} here).")
+            wanted = " and ".join(LIMIT_NEEDS.get(need, need) for need in needs)
+            print(f"Skipped: {task} needs {wanted} ({', '.join(missing)} here).")
+            from .recorded import show_recorded
+
+            show_recorded(self.lesson)
             return False
         return True
+
+    def say_unenforced_limits(self) -> None:
+        """Print, once per process and engine, which limits this engine cannot enforce (nothing where all hold)."""
+        engine = self.engine
+        if engine.unenforced and engine.base_url not in _LIMITS_SAID:
+            _LIMITS_SAID.add(engine.base_url)
+            print(f"Note: {engine.limits_note()}")
 
     def labels(self, extra: Mapping[str, str] | None = None) -> dict[str, str]:
         """The labels every resource of this lab carries."""
@@ -405,9 +432,28 @@ class Lab:
                 config[key] = options.pop(key)
         if config.get("memswap_limit") is None and config["mem_limit"]:
             config["memswap_limit"] = config["mem_limit"]
+        return self._enforceable(config)
+
+    def _enforceable(self, config: dict[str, Any]) -> dict[str, Any]:
+        """The host config with only the limits this engine can enforce: a rootless engine on cgroup v1 fails a
+        build step that asks for one, and ignores them on a container. (Such a container is still bounded by
+        what its user may do on the host: its processes are the user's, counted against the user's own limits.)"""
+        unenforced = self.engine.unenforced if self.available else ()
+        if not unenforced:
+            return config
+        self.say_unenforced_limits()
+        for kind in unenforced:
+            for key in _LIMIT_KEYS[kind]:
+                config.pop(key, None)
         return config
 
     def _create(self, image: str, command: Any, name: str | None, options: dict[str, Any]) -> Any:
+        if not self.engine.enforces("pids") and looks_like_fork_bomb(command):
+            raise UnsafeRequestError(
+                f"This command forks without end, and {self.engine.where} cannot hold a container to a pids "
+                "limit: it is not run here.",
+                "Run it where a pids limit holds (a rootful engine, or the course box); the lesson shows the "
+                "recorded result.")
         api = self.engine.client.api
         host_config = api.create_host_config(**self._host_config(options))
         labels = self.labels(options.pop("labels", None))
@@ -727,6 +773,26 @@ def _image_missing(image: str) -> ImageMissingError:
                                  "Run 'python -m containerlab setup' (it works offline), then re-run this cell.")
     return ImageMissingError(f"The image {image} is not on this machine.",
                              f"Build it first, or pull it when online with 'docker pull {image}'.")
+
+
+# A shell function that calls itself in the background or through a pipe (`bomb() { bomb | bomb & }`,
+# `:(){ :|:& };:`), and Python forking in an endless loop: the shapes of a fork bomb.
+_SHELL_FORK_BOMB = re.compile(r"(?P<name>[\w:.-]+)\s*\(\)\s*\{(?P<body>[^}]*)\}")
+_PYTHON_FORK_LOOP = re.compile(r"while\s+(True|1)\s*:[^\n]*(\n\s+[^\n]*)*?\bfork\(", re.MULTILINE)
+
+
+def looks_like_fork_bomb(command: Any) -> bool:
+    """True when a container command has the shape of a fork bomb (a self-calling backgrounded shell function,
+    or a Python loop that forks forever). Checked only where no pids limit can hold the container."""
+    if command is None:
+        return False
+    text = command if isinstance(command, str) else " ".join(str(part) for part in command)
+    for match in _SHELL_FORK_BOMB.finditer(text):
+        name, body = re.escape(match["name"]), match["body"]
+        calls = re.findall(rf"(?<![\w:.-]){name}(?![\w:.-])", body)
+        if calls and ("&" in body or "|" in body):
+            return True
+    return bool(_PYTHON_FORK_LOOP.search(text))
 
 
 _MEMORY_SIZE = re.compile(r"(?:[0-9]*\.)?[0-9]+[bkmg]?", re.IGNORECASE)

@@ -22,6 +22,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+if not hasattr(tarfile, "tar_filter"):  # Python < 3.11.4 (Debian 12's 3.11.2): the backport has the filters
+    try:
+        from backports import tarfile  # type: ignore[no-redef]
+    except ImportError:
+        pass
+
 from ..errors import LabError, ParseError
 from ..kernel.mountinfo import Mount, OverlayOptions, read_mountinfo, root_mount
 from ..kernel.overlay import (
@@ -169,7 +175,7 @@ def safe_extract(archive: io.BufferedIOBase | Iterable[bytes], dest: str | os.Pa
     """
     if not hasattr(tarfile, "tar_filter"):
         raise LabError("This Python cannot extract archives safely (tarfile filters are missing).",
-                       "Use Python 3.11.4+ (or 3.10.12+) for this lesson.")
+                       "Use Python 3.11.4+ (or 3.10.12+), or 'pip install backports.tarfile', for this lesson.")
     fileobj = archive if hasattr(archive, "read") else _stream(archive)
     count = 0
     try:

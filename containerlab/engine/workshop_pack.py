@@ -65,9 +65,18 @@ def _workspace_image(engine: Engine, progress: Callable[[str], None]) -> list[st
     return [SUPERVISOR_IMAGE]
 
 
-def build_pack(engine: Engine, target: Path, *, wheels: bool = True,
+def _box_image(engine: Engine, progress: Callable[[str], None]) -> list[str]:
+    """The course box image (built here first when missing), for laptops whose engine runs in a VM."""
+    from .box import BOX_IMAGE, box_image_present, build_box, engine_cli
+
+    if not box_image_present(engine_cli(engine)):
+        build_box(engine, progress=progress)
+    return [BOX_IMAGE]
+
+
+def build_pack(engine: Engine, target: Path, *, wheels: bool = True, box: bool = False,
                progress: Callable[[str], None] = print) -> PackManifest:
-    """Write a pack with the lab images, (optionally) the wheels and the notebooks."""
+    """Write a pack with the lab images, (optionally) the course box image, the wheels and the notebooks."""
     missing = [name for name in BASE_IMAGES if not image_status(engine, name).present]
     if missing:
         raise LabError(f"The lab images {', '.join(missing)} are not built, so they cannot be packed.",
@@ -76,7 +85,7 @@ def build_pack(engine: Engine, target: Path, *, wheels: bool = True,
         work = Path(workdir)
         members: list[tuple[str, Path]] = []
         (work / "images").mkdir()
-        images = [*BASE_IMAGES, *_workspace_image(engine, progress)]
+        images = [*BASE_IMAGES, *_workspace_image(engine, progress), *(_box_image(engine, progress) if box else [])]
         for name in images:
             archive = work / "images" / (name.replace("/", "_") + ".tar")
             progress(f"Saving {name}")

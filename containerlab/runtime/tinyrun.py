@@ -125,7 +125,7 @@ def run(rootfs: str, argv: list[str], *, hostname: str = "tiny", memory_bytes: i
         if runtime_child == 0:
             try:
                 # Opened first: PID 1's pivot_root soon changes the root of this process too (same mount ns).
-                pid_out = open(pid_file, "w") if pid_file else None  # noqa: SIM115 - outlives this block
+                pid_out = open(pid_file, "w") if pid_file else None
                 enter_namespaces(group)
                 init = os.fork()
                 if init == 0:
@@ -183,7 +183,7 @@ class TinyContainer:
                  **options: Any) -> None:
         Path(pid_file).unlink(missing_ok=True)
         # A file, not a pipe: the container must not hold it open. Closed by stop().
-        self._errors = open(f"{pid_file}.err", "w+b")  # noqa: SIM115
+        self._errors = open(f"{pid_file}.err", "w+b")
         self.process = subprocess.Popen(command_line(rootfs, command, pid_file=os.fspath(pid_file), **options),
                                         stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=self._errors)
         deadline = time.monotonic() + 10

@@ -34,6 +34,19 @@ def _free_port() -> int:
 @pytest.fixture(scope="session")
 def jupyterlab(tmp_path_factory):
     """(base URL, token) of a JupyterLab serving a copy of the notebooks."""
+    yield from _serve(tmp_path_factory, {})
+
+
+@pytest.fixture(scope="session")
+def jupyterlab_without_engine(tmp_path_factory):
+    """(base URL, token) of a JupyterLab whose kernels reach no engine, as on Binder (DOCKER_HOST names a socket
+    that does not exist, so the engine cells skip)."""
+    yield from _serve(tmp_path_factory, {"DOCKER_HOST": f"unix://{tmp_path_factory.mktemp('no-engine')}/none.sock",
+                                         "CONTAINERLAB_ENGINE": "", "DOCKER_CONTEXT": ""})
+
+
+def _serve(tmp_path_factory, env: dict[str, str]):
+    """Start JupyterLab on a copy of notebooks/ with ``env`` added; yield (base URL, token); stop it."""
     if not os.path.exists(CHROMIUM):
         if os.environ.get("CONTAINERLAB_REQUIRE_ENGINE") == "1":
             pytest.fail("Chromium is not installed: './lab test' installs Debian's chromium")
@@ -51,7 +64,7 @@ def jupyterlab(tmp_path_factory):
         command.append("--allow-root")
     log = open(tmp_path_factory.mktemp("log") / "jupyterlab.log", "wb")  # noqa: SIM115 - closed at teardown
     server = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, cwd=served,
-                              env={**os.environ, "JUPYTER_NO_CONFIG": "1"})
+                              env={**os.environ, "JUPYTER_NO_CONFIG": "1", **env})
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 60

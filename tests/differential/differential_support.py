@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-# --- the course's parsers: the only imports of them in tests/differential (phase 2 moves these modules) ---
+# --- the course's parsers: the only imports of them in tests/differential ---
 from containerlab.compose import load_compose_file, parse_dotenv
 from containerlab.errors import LabError
 from containerlab.images.dockerfile import lint as course_lint
@@ -228,6 +228,8 @@ def reference_compose_model(config: Mapping, project_dir: Path) -> dict:
             "healthcheck": _healthcheck_from_reference(spec.get("healthcheck")),
             "labels": dict(spec.get("labels") or {}),
             "replicas": deploy.get("replicas", spec.get("scale", 1)),
+            "secrets": [item["source"] for item in spec.get("secrets") or []],
+            "configs": [item["source"] for item in spec.get("configs") or []],
         }
     return {
         "name": name,
@@ -275,8 +277,8 @@ def course_compose_model(path: Path) -> dict:
 
     Normalisations (see intentional_differences.NORMALISATIONS): bind sources resolved against the project folder, shell-form
     command split into words, env_file variables merged under environment, unset restart read as "no", default
-    network and volume names completed as Compose names them. Services are the ones ``up`` starts with no
-    profile given (the course's ``enabled_services()``).
+    network and volume names completed as Compose names them. Services are the ones ``up`` starts with the
+    profiles COMPOSE_PROFILES names (the course's ``enabled_services()``).
     """
     environ = test_environ(path)
     project = load_compose_file(path, environ=environ)
@@ -322,6 +324,8 @@ def course_compose_model(path: Path) -> dict:
                 "start_interval": service.healthcheck.start_interval, "retries": service.healthcheck.retries},
             "labels": dict(service.labels),
             "replicas": service.replicas,
+            "secrets": list(service.secrets),
+            "configs": list(service.configs),
         }
     used_networks = {n for s in services.values() for n in s["networks"]}
     used_volumes = {m["source"] for s in services.values() for m in s["volumes"] if m["type"] == "volume"}
@@ -505,11 +509,18 @@ def compare_dockerfile(course: list[dict], reference: list[dict]) -> list[str]:
 
 
 # ------------------------------------------------------------------------------------------------- linting
-# The course's rules that hadolint also checks: course rule -> hadolint codes. Phase 2 adds its new rules here.
+# Every course rule -> the hadolint codes that check the same thing (() where hadolint has none).
 LINT_RULE_MAP: dict[str, tuple[str, ...]] = {
     "add-instead-of-copy": ("DL3020",),
     "from-latest": ("DL3006", "DL3007"),
     "runs-as-root": ("DL3002",),
+    "pipe-without-pipefail": ("DL4006",),
+    "consecutive-runs": ("DL3059",),
+    "unpinned-packages": ("DL3008", "DL3018", "DL3013", "DL3016", "DL3033", "DL3041", "DL3037", "DL3028"),
+    "cd-instead-of-workdir": ("DL3003",),
+    "maintainer-deprecated": ("DL4000",),
+    "duplicate-stage-name": ("DL3024",),
+    "no-user": (),
     "apt-update-separate": (),
     "secret-in-layer": (),
     "secret-in-env": (),

@@ -65,3 +65,19 @@ INTENTIONAL: list[Intentional] = [
         "build converts the instruction, before any step runs.",
         lambda d: str(d).startswith("refusal: course=") and "unmatched" in str(d) and "quote" in str(d)),
 ]
+
+
+# Where the course's lint rules knowingly disagree with the hadolint rule they are counted against (the agreement
+# table of test_lint_differential prints these beside the counts).
+LINT_DIFFERENCES: dict[str, str] = {
+    "from-latest": "The course reads FROM after the ARG defaults apply, as the build does: FROM $IMAGE:$VERSION with "
+                   "ARG VERSION=latest builds ':latest' and is flagged (hadolint does not expand variables). A FROM "
+                   "naming an earlier stage in other letter case is that stage (stage names are case-insensitive in "
+                   "BuildKit); hadolint's DL3006 takes it for an untagged image.",
+    "pipe-without-pipefail": "'set -o pipefail' (or 'set -euo pipefail') in the RUN itself counts, as Docker's own "
+                             "best-practice guide recommends it; hadolint's DL4006 only honours a SHELL instruction.",
+    "runs-as-root": "Checked in the final stage only (the image that runs); hadolint's DL3002 checks every stage. A "
+                    "final stage without any USER is the course's separate no-user finding.",
+    "unpinned-packages": "One finding per RUN naming every package manager's unpinned packages (hadolint gives one "
+                         "code per manager); the table counts (file, line) pairs, so both read the same.",
+}

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import differential_support as support
 import pytest
+from intentional_differences import LINT_DIFFERENCES
 from known_divergences import KNOWN_LINT, reason
 
 
@@ -64,11 +65,14 @@ def test_lint_agreement_with_hadolint(hadolint_findings, capsys):
             codes = ",".join(support.LINT_RULE_MAP[rule]) or "-"
             agree = f"{tally.agreement:6.0%}" if support.LINT_RULE_MAP[rule] else "   n/a"
             print(f"  {rule:22} {codes:16} {tally.both:5} {tally.course_only:7} {tally.hadolint_only:9} {agree}")
+        for rule, why in LINT_DIFFERENCES.items():
+            print(f"  kept on purpose [{rule}]: {why}")
         print("  hadolint rules the course has no counterpart for: "
               + ", ".join(f"{code}×{n}" for code, n in sorted(unmapped.items(), key=lambda x: -x[1])))
     assert linted >= 40, f"only {linted} Dockerfiles could be compared"
     assert set(tallies) >= {f.rule for p in support.dockerfiles() if (d := _course_parse(p))
                             for f in support.course_lint(d)}, "a course rule is missing from LINT_RULE_MAP"
+    assert set(LINT_DIFFERENCES) <= set(tallies), "LINT_DIFFERENCES names a rule the linter does not have"
 
 
 def test_every_known_lint_divergence_names_a_corpus_file():

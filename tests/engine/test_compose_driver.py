@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from containerlab.compose import load_compose, load_compose_file
-from containerlab.engine import compose as driver
+from containerlab.engine import compose_tool as driver
 from containerlab.engine.compose import ComposeApp, compose_events, label_override, project_name_for, quiet
 from containerlab.engine.lab import LABEL_LESSON, LABEL_OWNER, Lab, label_filters, labelled_images
 from containerlab.errors import HostToolMissingError, LabError, NameConflictError, UnsafeRequestError

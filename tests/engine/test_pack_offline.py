@@ -59,7 +59,7 @@ def test_pack_round_trip_offline(lab_images, tmp_path):
 
 
 def test_pack_refuses_when_images_are_missing(lab_images, tmp_path, monkeypatch):
-    from containerlab.engine import pack as pack_module
+    from containerlab.engine import workshop_pack as pack_module
     from containerlab.errors import LabError
 
     monkeypatch.setattr(pack_module, "BASE_IMAGES", ("containerlab/not-built",))

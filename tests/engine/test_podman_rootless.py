@@ -111,3 +111,40 @@ def test_the_engine_layer_recognises_rootless_podman(lab, user):
     doctor = subprocess.run([runuser, "-u", user, "--", str(SYSTEM_PYTHON), "-m", "containerlab", "doctor"],
                             env=env, cwd="/", capture_output=True, text=True, timeout=120)
     assert "rootless: containers run as your user" in doctor.stdout
+
+
+BUILD_SCRIPT = """
+import json, sys
+from containerlab.engine.connect import connect
+from containerlab.engine.images import build_from_context
+engine = connect()
+tag = "containerlab/" + sys.argv[1] + "-rootless-build:latest"
+files = {"Dockerfile": b"FROM containerlab/busybox\\nRUN echo built in a RUN step > /built\\nCMD cat /built\\n"}
+image = build_from_context(engine, tag, files, print, {"containerlab.lesson": "test-rootless", "containerlab.owner": sys.argv[1]})
+engine.client.api.remove_image(tag)
+print(json.dumps({"limits": sorted(engine.limits), "image": image}))
+"""
+
+
+@pytest.mark.skipif(not SYSTEM_PYTHON.exists() or SITE_PACKAGES is None,
+                    reason="needs the system Python (the ordinary user cannot use root's interpreter)")
+def test_a_rootless_build_runs_its_run_steps_where_no_limit_can_be_set(lab, user):
+    """The issue: on cgroup v1, a rootless build given a memory limit failed at its first RUN step."""
+    ensure_podman_image(lab, user=user)
+    env = {"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": pwd.getpwnam(user).pw_dir, "USER": user,
+           "PYTHONPATH": f"{ROOT}:{SITE_PACKAGES}", "CONTAINERLAB_ENGINE": "podman"}
+    runuser = shutil.which("runuser")
+    done = subprocess.run([runuser, "-u", user, "--", str(SYSTEM_PYTHON), "-c", BUILD_SCRIPT, lab.owner], env=env,
+                          cwd="/", capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    facts = json.loads(done.stdout.strip().splitlines()[-1])
+    assert facts["image"]
+    cgroup_v1_only = not Path("/sys/fs/cgroup/cgroup.controllers").exists()
+    if cgroup_v1_only:
+        assert facts["limits"] == [], "rootless Podman on cgroup v1 cannot enforce any limit"
+    assert "STEP 2/5: RUN echo built in a RUN step" in done.stdout
+    doctor = subprocess.run([runuser, "-u", user, "--", str(SYSTEM_PYTHON), "-m", "containerlab", "doctor"],
+                            env=env, cwd="/", capture_output=True, text=True, timeout=120)
+    if cgroup_v1_only:
+        assert "[warn] limits" in doctor.stdout
+        assert "lesson 03 shows them only on a rootful engine or in the course box" in doctor.stdout

@@ -688,7 +688,7 @@ INVALID = [
      "services:\n  'web app':\n    image: x\n",
      2, "services.web app", "characters", "letters"),
     ("bad project name",
-     "name: My Project\nservices:\n  web:\n    image: x\n",
+     "name: '-_.'\nservices:\n  web:\n    image: x\n",
      1, "name", "not valid", "lower-case"),
     ("wrong type",
      "services:\n  web:\n    image: x\n    ports: '80:80'\n",
@@ -699,9 +699,9 @@ INVALID = [
     ("no services",
      "services:\nnetworks:\n  n: {}\n",
      1, "services", "defines no services", "services"),
-    ("extends is not supported",
+    ("extends an undefined service",
      "services:\n  web:\n    extends: {service: base}\n    image: x\n",
-     3, "services.web.extends", "not supported", "docker compose config"),
+     3, "services.web.extends", "extends 'base', which this file does not define", "Services in this file"),
     ("YAML syntax",
      "services:\n  web:\n    image: x\n   ports: [1]\n",
      4, "", "not valid YAML", "indentation"),
@@ -714,8 +714,8 @@ INVALID = [
     ("empty file", "", 1, "", "the file is empty", "services:"),
     ("top-level list", "- a\n", 1, "", "expected a mapping", "services:"),
     ("custom tag",
-     "services:\n  web:\n    image: !reset x\n",
-     3, "services.web.image", "tag !reset is not supported", "Remove the tag"),
+     "services:\n  web:\n    image: !custom x\n",
+     3, "services.web.image", "tag !custom is not supported", "!reset and !override"),
 ]
 
 

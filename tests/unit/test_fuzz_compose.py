@@ -32,23 +32,27 @@ FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "compose"
 PROJECTS = sorted(FIXTURES.glob("*/compose.yaml"))
 YAML_ALPHABET = st.sampled_from(list("abcxyz019 :-_./${}[]'\"#&*<>!|\n\t?,~@"))
 YAML_TOKENS = st.one_of(YAML_ALPHABET, st.sampled_from(["  ", "- ", ": ", "\n  ", "\n    ", "services:\n", "image: ",
-                                                        "ports:", "depends_on:", "<<: *", "&x ", "*x", "${A}"]))
+                                                        "ports:", "depends_on:", "<<: *", "&x ", "*x", "${A}",
+                                                        "extends: ", "!reset ", "!override ", "include:"]))
 yaml_text = st.lists(YAML_TOKENS, max_size=120).map("".join)
 damaged_projects = st.sampled_from([path.read_text() for path in PROJECTS]).flatmap(mutations)
 
 SERVICE_KEYS = ["image", "command", "ports", "volumes", "networks", "depends_on", "environment", "healthcheck",
                 "build", "restart", "links", "network_mode", "volumes_from", "deploy", "expose", "env_file",
-                "profiles", "tmpfs", "labels", "privileged", "unknown_key"]
+                "profiles", "tmpfs", "labels", "privileged", "extends", "secrets", "configs", "container_name",
+                "unknown_key"]
 scalars = st.one_of(st.none(), st.booleans(), st.integers(-3, 70000), st.floats(allow_nan=False, width=32),
                     st.text(YAML_ALPHABET, max_size=12), st.sampled_from(["8080:80", "127.0.0.1::80", "db",
                                                                           "./data:/data:ro", "1m30s", "${X:-y}"]))
 values = st.recursive(scalars, lambda inner: st.one_of(
-    st.lists(inner, max_size=3), st.dictionaries(st.sampled_from(SERVICE_KEYS + ["condition", "test", "a"]),
+    st.lists(inner, max_size=3), st.dictionaries(st.sampled_from(SERVICE_KEYS + ["condition", "test", "a", "service",
+                                                                                "file"]),
                                                  inner, max_size=3)), max_leaves=10)
 documents = st.fixed_dictionaries({"services": st.dictionaries(
     st.sampled_from(["web", "db", "cache", "bad name"]),
     st.one_of(values, st.dictionaries(st.sampled_from(SERVICE_KEYS), values, max_size=5)), max_size=3)},
-    optional={"networks": values, "volumes": values, "name": scalars, "x-extra": values})
+    optional={"networks": values, "volumes": values, "name": scalars, "x-extra": values, "secrets": values,
+              "include": values})
 
 
 def test_the_fixtures_are_there():

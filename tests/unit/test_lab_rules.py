@@ -2,8 +2,12 @@
 
 import pytest
 
+from containerlab.engine.connect import Engine
 from containerlab.engine.lab import Lab, _loopback_ports, _safe_binds, label_filters
 from containerlab.errors import LabError, UnsafeRequestError
+
+ROOTFUL = Engine(client=None, name="docker", version="20.10", api_version="1.41", rootless=False, cgroup_version="1",
+                 storage_driver="overlay2", base_url="unix:///var/run/docker.sock")
 
 
 def test_ports_bind_loopback_only():
@@ -26,7 +30,7 @@ def test_ordinary_binds_pass():
 
 
 def test_privileged_needs_a_reason():
-    lab = Lab("t", owner="x", engine=object())
+    lab = Lab("t", owner="x", engine=ROOTFUL)
     with pytest.raises(UnsafeRequestError, match="without saying why"):
         lab._host_config({"privileged": True})
     config = lab._host_config({"privileged": True, "privileged_because": "lesson 10 mounts cgroups"})
@@ -34,7 +38,7 @@ def test_privileged_needs_a_reason():
 
 
 def test_default_limits_and_overrides():
-    lab = Lab("t", owner="x", engine=object())
+    lab = Lab("t", owner="x", engine=ROOTFUL)
     config = lab._host_config({})
     assert config["mem_limit"] == "256m" and config["pids_limit"] == 256 and config["memswap_limit"] == "256m"
     config = lab._host_config({"mem_limit": "64m", "pids_limit": 20})

@@ -1,6 +1,7 @@
 """The course's safety rules, enforced across the package, the notebooks and their compose files.
 
-1. Every lab container has a memory and a pids limit: on every path through Lab (run, start, any
+1. Every lab container has a memory and a pids limit where the engine can enforce them (a rootless engine on
+   cgroup v1 cannot: tests/unit/test_engine_limits.py): on every path through Lab (run, start, any
    options), nothing but Lab creates containers through the engine API, and every engine command
    line that runs a container (docker/podman run) passes --memory and --pids-limit.
 2. No port is published on anything but 127.0.0.1 (Lab's own refusal is tested in test_lab_rules.py).
@@ -29,6 +30,7 @@ import nbformat
 import pytest
 import yaml
 
+from containerlab.engine.connect import LIMIT_KINDS, Engine
 from containerlab.engine.lab import Lab
 from containerlab.errors import UnsafeRequestError
 
@@ -201,6 +203,12 @@ class _RecordingApi:
 
 
 class _FakeEngine:
+    """A rootful engine (every limit enforced) whose API only records what it is asked to create."""
+
+    limits = frozenset(LIMIT_KINDS)
+    enforces = Engine.enforces
+    unenforced = Engine.unenforced
+
     def __init__(self) -> None:
         self.client = type("Client", (), {})()
         self.client.api = _RecordingApi()
@@ -373,7 +381,7 @@ def test_compose_files_never_mount_the_engine_socket_nor_ask_for_privilege(path)
 
 def test_privileged_only_with_a_reason():
     unexplained = []
-    for where, tree, _ in parsed():
+    for where, tree, lines in parsed():
         for node in ast.walk(tree):
             if isinstance(node, ast.Call):
                 keywords = {keyword.arg: keyword.value for keyword in node.keywords}
@@ -386,7 +394,8 @@ def test_privileged_only_with_a_reason():
             text = _string(node)
             if where in FLAG_RENDERERS:
                 continue  # the renderer writes --privileged for a Lab call that gave its reason
-            if text is not None and (text == "--privileged" or text.startswith("--privileged=")):
+            if text is not None and (text == "--privileged" or text.startswith("--privileged=")) \
+                    and "# privileged:" not in lines[node.lineno - 1]:  # the course box: its own engine needs it
                 unexplained.append(f"{where}:{node.lineno}: a --privileged command line")
     assert unexplained == [], f"privilege without the lesson's reason: {unexplained}"
 
@@ -404,12 +413,33 @@ def test_shell_commands_in_notebooks_follow_the_rules():
                 problems.append(f"{where}: no --memory/--pids-limit: {text[:90]}")
             if "$LABELS" not in words and not any(w.startswith("containerlab.owner=") for w in words):
                 problems.append(f"{where}: no $LABELS (clean would not find it): {text[:90]}")
-            for index, word in enumerate(words):
-                if word in ("-p", "--publish") and index + 1 < len(words) and _published_on(words[index + 1]) != LOOPBACK:
-                    problems.append(f"{where}: publishes {words[index + 1]!r} beyond 127.0.0.1")
+            options = _run_options(words)
+            for index, word in enumerate(options):
+                if word in ("-p", "--publish") and index + 1 < len(options) and _published_on(options[index + 1]) != LOOPBACK:
+                    problems.append(f"{where}: publishes {options[index + 1]!r} beyond 127.0.0.1")
                 if word in ("-P", "--publish-all", "--privileged") or any(s in word for s in ENGINE_SOCKETS):
                     problems.append(f"{where}: {word}")
     assert problems == [], f"shell commands breaking the course's rules: {problems}"
+
+
+# `run` options that take no value (and $LABELS, which expands to whole `--label k=v` pairs): the first other word
+# that is not an option's value is the image, and what follows it is the container's command, not the engine's.
+_FLAGS_WITHOUT_VALUE = {"-d", "--detach", "--rm", "-i", "-t", "-it", "-ti", "--interactive", "--tty", "--init",
+                        "--read-only", "--privileged", "-P", "--publish-all", "$LABELS"}
+
+
+def _run_options(words: list[str]) -> list[str]:
+    """The engine's options of a `run`/`create` command (the words between the subcommand and the image)."""
+    index = 2
+    while index < len(words) and (words[index].startswith("-") or words[index] in _FLAGS_WITHOUT_VALUE):
+        takes_value = words[index] not in _FLAGS_WITHOUT_VALUE and "=" not in words[index]
+        index += 2 if takes_value else 1
+    return words[2:min(index, len(words))]
+
+
+def test_the_shell_scan_reads_options_up_to_the_image():
+    words = _engine_runs("$ENGINE run -d --name x -p 127.0.0.1::80 $LABELS --rm img httpd -f -p 80")[0]
+    assert _run_options(words) == ["-d", "--name", "x", "-p", "127.0.0.1::80", "$LABELS", "--rm"]
 
 
 def test_the_shell_scan_finds_engine_runs():

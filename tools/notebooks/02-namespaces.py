@@ -171,10 +171,11 @@ if lab.ready_for("root", task="making cgroup and time namespaces") and tools_rea
 # host's. The map never shows the inode numbers: **same letter in a row = same namespace**.
 
 # %%
-if lab.ready_for("engine", "root", task="comparing the host's namespaces with a container's"):
+if lab.ready_for("engine", task="starting web, a small web server"):
     web = lab.start("containerlab/busybox", ["sh", "-c", "mkdir -p /tmp/www && echo hello from web > /tmp/www/index.html"
                                              " && exec httpd -f -p 8080 -h /tmp/www"], name="web")
     lab.exec(web, ["timeout", "5", "sh", "-c", "until wget -qO /dev/null http://127.0.0.1:8080/; do sleep 0.1; done"])
+if lab.ready_for("engine", "root", task="comparing the host's namespaces with a container's"):
     cl.show(lab_namespace_map(lab, ["web"], title="The host and a default container"))
 
 # %% [markdown]

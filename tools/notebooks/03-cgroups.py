@@ -14,6 +14,12 @@
 # - contain a **fork bomb** with a pids limit while the host carries on;
 # - plot a container's memory and CPU use **live** from the cgroup files;
 # - tell the **cgroup v1** and **v2** file names apart, and what a **hybrid** host is.
+#
+# > **Rootless engine on cgroup v1** (rootless Podman on RHEL/Alma/Rocky 8, or on any host that still mounts the
+# > v1 hierarchies)? The kernel lets an ordinary user's engine set no limits there, so there is nothing to measure:
+# > the cells that show a limit say so in one line and show the result recorded on a rootful engine, marked as
+# > recorded (never as if it ran on your machine), and the fork bomb is not run at all. Section 2 and "No engine?"
+# > run everywhere. To see every limit live, use a rootful engine or the course box.
 
 # %%
 import subprocess
@@ -53,10 +59,11 @@ print("cgroup version of this machine:", read_cgroup_version())
 # back from the kernel, not from the engine.
 
 # %%
-if lab.ready_for("engine", task="reading a container's cgroup from the host"):
+if lab.ready_for("engine", "memory", "pids", task="reading a container's cgroup from the host"):
     sleeper = lab.start("containerlab/busybox", ["sleep", "3600"], name="sleeper", mem_limit="64m", pids_limit=50)
     dirs = container_cgroup_dirs(sleeper)
-    stats = container_stats(sleeper, dirs)
+    # Just after the start the runtime's own helper may still be counted in the cgroup for a moment.
+    stats = watch_cgroup(sleeper, until=lambda s: s.pids_current == 1, timeout=5)
     print("its cgroup directories are named after the container ID:",
           all(sleeper.id in directory for directory in [dirs.v2, *dirs.v1.values()] if directory))
     print("memory limit in the cgroup:", stats.memory_limit // MIB, "MiB (asked for mem_limit='64m')")
@@ -68,7 +75,7 @@ if lab.ready_for("engine", task="reading a container's cgroup from the host"):
 # cgroup version and the engine's cgroup driver, so your paths may differ):
 
 # %% tags=["nbval-ignore-output"]
-if lab.ready_for("engine", task="listing the cgroup files behind each value"):
+if lab.ready_for("engine", "memory", "pids", task="listing the cgroup files behind each value"):
     for quantity in ("memory_limit", "memory_usage", "pids_max", "pids_current", "cpu_quota_usec",
                      "cpu_usage_usec"):
         source = stats.sources.get(quantity, "(no such file)")
@@ -122,7 +129,7 @@ status=$?                                           # 137 when the kernel killed
 until [ -e /tmp/done ]; do sleep 0.05; done         # keep the cgroup until we have read it
 exit $status
 """
-if lab.ready_for("engine", task="watching the OOM killer in a container limited to 32 MiB"):
+if lab.ready_for("engine", "memory", task="watching the OOM killer in a container limited to 32 MiB"):
     hog = lab.start("containerlab/debian", ["sh", "-c", OOM_SCRIPT], name="hog", mem_limit="32m")
     stats = watch_cgroup(hog, until=lambda s: bool(s.oom_kills))   # re-read the files until an OOM kill shows
     print("memory limit in the cgroup:", stats.memory_limit // MIB, "MiB")
@@ -144,24 +151,31 @@ if lab.ready_for("engine", task="watching the OOM killer in a container limited 
 # CPU limits work in **periods** (100 ms by default): `--cpus 0.5` (`nano_cpus=500_000_000` in the Python API)
 # becomes a **quota** of 50 ms of CPU time per 100 ms period. A process that has used up its quota is
 # **throttled**: it does not run again until the next period starts. A busy loop wants 100 % of a CPU; measure
-# what it gets over two seconds from the cgroup's CPU-time counter.
+# what it gets over two seconds (longer, until the kernel has throttled it, on a busy machine) from the cgroup's
+# CPU-time counter.
 
 # %%
-if lab.ready_for("engine", task="measuring a CPU quota"):
+if lab.ready_for("engine", "cpu", task="measuring a CPU quota"):
     burner = lab.start("containerlab/busybox", ["sh", "-c", "while :; do :; done"], name="burner",
                        nano_cpus=500_000_000)
     dirs = container_cgroup_dirs(burner)
     before, started = container_stats(burner, dirs), time.monotonic()
-    time.sleep(2)
-    after, elapsed = container_stats(burner, dirs), time.monotonic() - started
+    after = watch_cgroup(burner, timeout=10, interval=0.25,
+                         until=lambda s: time.monotonic() - started >= 2 and s.nr_throttled > before.nr_throttled)
+    elapsed = time.monotonic() - started
     burner.remove()
     used = (after.cpu_usage_usec - before.cpu_usage_usec) / 1e6 / elapsed   # CPUs used on average
     periods, throttled = after.nr_periods - before.nr_periods, after.nr_throttled - before.nr_throttled
     print(f"quota: {after.cpu_quota_usec} µs of CPU time every {after.cpu_period_usec} µs = {after.cpus:g} CPU")
-    print(f"used about {round(used * 4) / 4:.0%} of one CPU (quota {after.cpus:.0%})")
-    print("within 15 points of the quota:", abs(used - after.cpus) <= 0.15)
+    print("used no more than the quota:", used <= after.cpus + 0.05)
     print("throttled periods counted (nr_throttled > 0):", throttled > 0)
-    print("throttled in most of its periods:", throttled > periods / 2)
+
+# %% tags=["nbval-ignore-output"]
+if lab.ready_for("engine", "cpu", task="measuring a CPU quota"):
+    print(f"used {used:.0%} of one CPU over {elapsed:.1f} s (quota {after.cpus:.0%}); throttled in {throttled} "
+          f"of its {periods} periods")
+    print("on an idle machine it gets its whole quota, about 50 %; on a busy one less: a quota caps, it does "
+          "not promise")
 
 # %% [markdown]
 # Without a quota the same loop would take a whole CPU. A quota is a hard cap even when the machine is idle; the
@@ -175,11 +189,12 @@ if lab.ready_for("engine", task="measuring a CPU quota"):
 # anything. The pids controller caps the number of processes (and threads) in a cgroup: once `pids.current`
 # reaches `pids.max`, `fork()` fails inside the container with `EAGAIN` ("Resource temporarily unavailable") —
 # and only there. The bomb below runs with `pids_limit=30`, and its own first shell ends it after 10 s at most
-# (when a container's PID 1 exits, the kernel kills everything left in it).
+# (when a container's PID 1 exits, the kernel kills everything left in it). Where the engine cannot enforce a pids
+# limit (rootless on cgroup v1), the bomb is not run at all, and the course refuses any command shaped like one.
 
 # %%
 FORK_BOMB = "sleep 10 & timer=$!; bomb() { bomb | bomb & }; bomb; wait $timer"
-if lab.ready_for("engine", task="containing a fork bomb with a pids limit"):
+if lab.ready_for("engine", "pids", task="containing a fork bomb with a pids limit"):
     bomb = lab.start("containerlab/debian", ["bash", "-c", FORK_BOMB], name="bomb", pids_limit=30)
     dirs = container_cgroup_dirs(bomb)
     counts = []
@@ -228,7 +243,7 @@ while time.monotonic() - start < 30:                  # the notebook removes it 
     if len(hog) < 20 and time.monotonic() - start > len(hog) * 0.1:
         hog.append(b"x" * 2**21)                      # 2 MiB more, up to 40 MiB
 """
-if lab.ready_for("engine", task="plotting a container's usage live"):
+if lab.ready_for("engine", "memory", "cpu", task="plotting a container's usage live"):
     load = lab.start("containerlab/debian", ["python3", "-c", LOAD], name="load", mem_limit="64m",
                      nano_cpus=500_000_000)
     samples = watch_usage(container_cgroup_dirs(load), seconds=3, interval=0.1, memory_limit=64 * MIB,
@@ -239,7 +254,7 @@ if lab.ready_for("engine", task="plotting a container's usage live"):
 # The same run, in facts that do not change from machine to machine:
 
 # %%
-if lab.ready_for("engine", task="summarising the usage samples"):
+if lab.ready_for("engine", "memory", "cpu", task="summarising the usage samples"):
     memory = [s.memory_bytes for s in samples if s.memory_bytes is not None]
     print("samples taken >= 20:", len(samples) >= 20)
     print("memory grew by more than 20 MiB while it ran:", memory[-1] - memory[0] > 20 * MIB)
@@ -287,7 +302,7 @@ check_v2_file(v2_memory_limit_file)
 # %%
 quarter = None           # your container: lab.start("containerlab/busybox", ["sleep", "600"], name="quarter", ...)
 quota_and_period = None  # your answer: (quota, period)
-check_quarter_cpu(quarter, quota_and_period) if lab.available else print("Skipped: needs an engine.")
+check_quarter_cpu(quarter, quota_and_period) if lab.ready_for("engine", "cpu", task="exercise 3") else None
 
 # %% [markdown]
 # <details><summary>Solutions</summary>

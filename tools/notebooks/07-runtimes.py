@@ -73,7 +73,9 @@ for tool in ("docker", "dockerd", "containerd", "podman", "conmon", "runc"):
 #
 # The Open Container Initiative's runtime spec says what a runtime is handed: a **bundle**, a directory holding a
 # root filesystem and a `config.json`. Make one from the busybox image: export its files (as in notebook 04) and let
-# `runc spec` write a template config.
+# `runc spec` write a template config. runc needs root to make the namespaces and the cgroup with its memory limit:
+# without root, the cells of this section and the next say so and show the output recorded as root, marked as
+# recorded.
 
 # %%
 if lab.ready_for("engine", "root", task="making an OCI bundle from the busybox image"):

@@ -245,7 +245,7 @@ if lab.ready_for("engine", task="taking the app down with its volumes"):
 # What this machine has:
 
 # %% tags=["nbval-ignore-output"]
-from containerlab.engine.compose import find_compose_tool
+from containerlab.engine.compose_tool import find_compose_tool
 
 for engine_name in ("docker", "podman"):
     try:

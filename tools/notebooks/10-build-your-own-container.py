@@ -120,7 +120,9 @@ if lab.ready_for("root", task="checking that the host is untouched"):
 #
 # Give the container 32 MiB and let busybox's `tail` read `/dev/zero`: it keeps every byte while looking for a
 # newline that never comes. A small read passes; a large one is killed by the kernel's OOM killer inside the cgroup,
-# and the shell reports exit code 137 (128 + 9, `SIGKILL`).
+# and the shell reports exit code 137 (128 + 9, `SIGKILL`). The tiny runtime needs root (it makes namespaces and
+# writes cgroup files itself): without root, its cells say so and show the output recorded as root, marked as
+# recorded, so the limit can be read here but not seen live.
 
 # %%
 HOG = "head -c 8m /dev/zero | tail > /dev/null; echo 8 MiB: exit $?; head -c 100m /dev/zero | tail > /dev/null; echo 100 MiB: exit $?"

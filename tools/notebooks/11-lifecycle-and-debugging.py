@@ -23,7 +23,7 @@ from containerlab.course.lesson11 import check_debug_shell, check_fixed_image, c
 from containerlab.engine.builds import build, context_files, lesson_tag
 from containerlab.engine.overlay import remove_workdir, reset_workdir
 
-lab = cl.Lab("11-lifecycle", echo=True)  # echo: print the docker/podman command behind every action
+lab = cl.Lab("11-lifecycle-and-debugging", echo=True)  # echo: print the docker/podman command behind every action
 cli = lab.cli_env()                       # $ENGINE, $LAB, $LABELS, $REPO, $WORK for the ! and %%bash cells
 WORK = lab.workdir
 APP = "apps/broken-app"

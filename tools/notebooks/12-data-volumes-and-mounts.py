@@ -23,7 +23,7 @@ from containerlab.engine.builds import build, context_files, lesson_tag
 from containerlab.engine.overlay import remove_workdir, reset_workdir
 from containerlab.kernel.mountinfo import parse_mountinfo
 
-lab = cl.Lab("12-data", echo=True)  # echo: print the docker/podman command behind every action
+lab = cl.Lab("12-data-volumes-and-mounts", echo=True)  # echo: print the docker/podman command behind every action
 cli = lab.cli_env()                  # $ENGINE, $LAB, $LABELS, $REPO, $WORK for ! and %%bash cells
 WORK = lab.workdir
 SHARED = reset_workdir(WORK / "shared")

@@ -29,7 +29,7 @@ from containerlab.engine.builds import build, lesson_tag
 from containerlab.engine.namespaces import run_on_host
 from containerlab.engine.overlay import remove_workdir, reset_workdir
 
-lab = cl.Lab("13-networking", echo=True)  # echo: print the docker/podman command behind every action
+lab = cl.Lab("13-ports-and-networking", echo=True)  # echo: print the docker/podman command behind every action
 cli = lab.cli_env()                        # $ENGINE, $LAB, $LABELS, $REPO, $WORK for ! and %%bash cells
 WORK = lab.workdir
 EXPOSED, SITE = lesson_tag(lab, "exposed"), lesson_tag(lab, "site")

@@ -1,6 +1,8 @@
 """Dockerfiles, parsed the way BuildKit reads them; instructions mapped to image layers; a short linter. Pure.
 
-- :mod:`.parse`: the parser (directives, continuations, exec vs shell form, heredocs, flags, stages);
+- :mod:`.model`: the parsed file (instructions, stages);
+- :mod:`.lines`: the text read into instructions (directives, continuations, flags, exec vs shell form, heredocs);
+- :mod:`.parse`: each instruction's meaning (variables, stages, which instructions make layers);
 - :mod:`.substitute`: ARG / ENV substitution in words, as BuildKit's shell lexer does it;
 - :mod:`.history`: instructions matched to a built image's history and layers;
 - :mod:`.linter`: best-practice findings, each explained in terms of layers.
@@ -8,16 +10,8 @@
 
 from .history import StepMatch, map_to_history
 from .linter import Finding, lint
-from .parse import (
-    KEYWORDS,
-    LAYER_KEYWORDS,
-    SUBSTITUTING_KEYWORDS,
-    Dockerfile,
-    Heredoc,
-    Instruction,
-    Stage,
-    parse_dockerfile,
-)
+from .model import Dockerfile, Heredoc, Instruction, Stage
+from .parse import KEYWORDS, LAYER_KEYWORDS, SUBSTITUTING_KEYWORDS, parse_dockerfile
 from .substitute import expand
 
 __all__ = [

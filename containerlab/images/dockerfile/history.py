@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ..manifest import HistoryEntry
-from .parse import Dockerfile, Instruction
+from .model import Dockerfile, Instruction
 
 
 @dataclass(frozen=True)
