@@ -136,6 +136,13 @@ if lab.ready_for("engine", task="passing a device in"):
     print(lab.run("containerlab/busybox", ["sh", "-c", PROBE], devices=["/dev/fuse"]).output, end="")
 
 # %% [markdown]
+# The same two runs at the command line: type them, or change the device.
+
+# %% language="bash"
+# $ENGINE run --rm --memory 256m --pids-limit 256 $LABELS containerlab/busybox sh -c 'test -c /dev/fuse && echo "/dev/fuse is there" || echo "no /dev/fuse"'
+# $ENGINE run --rm --device /dev/fuse --memory 256m --pids-limit 256 $LABELS containerlab/busybox sh -c 'test -c /dev/fuse && echo "/dev/fuse is there" || echo "no /dev/fuse"'
+
+# %% [markdown]
 # A GPU needs more than device nodes: the user-space half of the driver (`libcuda.so`, `nvidia-smi`, ...) must
 # match the kernel module of **this** host, so it cannot live in the image. Three ways to add both:
 #
