@@ -217,8 +217,10 @@ if lab.ready_for("engine", task="the three special networks"):
     alone = lab.run("containerlab/busybox", ["ls", "/sys/class/net"], network_mode="none")
     print("--network none sees:", alone.output.split())
     shared = lab.run("containerlab/busybox", ["readlink", "/proc/self/ns/net"], network_mode="host")
-    print("--network host is in this notebook's network namespace:", shared.output.strip() == os.readlink("/proc/self/ns/net"))
-    sidecar = lab.run("containerlab/busybox", ["wget", "-qO-", "http://127.0.0.1/"], network_mode=f"container:{web.name}")
+    print("--network host is in this notebook's network namespace:",
+          shared.output.strip() == os.readlink("/proc/self/ns/net"))
+    sidecar = lab.run("containerlab/busybox", ["wget", "-qO-", "http://127.0.0.1/"],
+                      network_mode=f"container:{web.name}")
     print("--network container:web reaches web on its localhost:", sidecar.output.strip())
 
 # %% [markdown]

@@ -213,7 +213,8 @@ if lab.ready_for("engine", task="loosening the confinement by hand"):
     loose = lab.run("containerlab/busybox", ["sh", "-c", f"cat /proc/self/status; {MOUNT}"], cap_add=["ALL"],
                     cap_drop=["SYS_RESOURCE"], security_opt=["seccomp=unconfined", "apparmor=unconfined"])
     opened = parse_security(loose.output)
-    print("sys_admin:", "sys_admin" in opened.effective, "| seccomp:", opened.seccomp, "|", loose.output.split("\n")[-2])
+    print("sys_admin:", "sys_admin" in opened.effective, "| seccomp:", opened.seccomp, "|",
+          loose.output.split("\n")[-2])
 
 # %% [markdown]
 # (The course box, notebook 00's Docker-in-Docker, starts its nested engine with these flags for the same reason.)

@@ -174,7 +174,8 @@ elif lab.ready_for("engine", "root", task="applying a CDI spec with Podman"):
     try:
         labels = [word for key, value in lab.labels().items() for word in ("--label", f"{key}={value}")]
         argv = ("run", "--rm", "--device", "containerlab.example/device=fuse", "--memory", "64m", "--pids-limit", "64",
-                *labels, "containerlab/busybox", "sh", "-c", f'{PROBE}; echo "CONTAINERLAB_DEVICE=$CONTAINERLAB_DEVICE"')
+                *labels, "containerlab/busybox", "sh", "-c",
+                f'{PROBE}; echo "CONTAINERLAB_DEVICE=$CONTAINERLAB_DEVICE"')
         print("$", CommandLine(("podman", *argv), lab.shell_variables()))
         print(podman(argv).stdout.decode(), end="")
     finally:
@@ -237,7 +238,8 @@ jobs = reset_workdir(WORK / "jobs")
 print("write $WORK/batch/Dockerfile; build with: $ENGINE build -t $REPO-batch $LABELS $WORK/batch")
 
 # %%
-check_batch_image(lab, BATCH, batch / "Dockerfile", jobs) if lab.ready_for("engine", "root", task="checking it") else None
+(check_batch_image(lab, BATCH, batch / "Dockerfile", jobs)
+ if lab.ready_for("engine", "root", task="checking it") else None)
 
 # %% [markdown]
 # <details><summary>Solutions</summary>
