@@ -17,6 +17,7 @@ __all__ = [
     "ParseError",
     "UnsafeRequestError",
     "NameConflictError",
+    "ContainerStartError",
     "DigestMismatchError",
     "InvalidReferenceError",
     "BudgetExceededError",
@@ -70,6 +71,10 @@ class UnsafeRequestError(LabError):
 
 class NameConflictError(LabError):
     """A resource name is taken by something the course did not create."""
+
+
+class ContainerStartError(LabError):
+    """The engine created a container but could not start it (a flag this machine cannot honour)."""
 
 
 def _show_lab_error(shell, etype, value, tb, tb_offset=None):

@@ -21,16 +21,17 @@ from pathlib import Path
 from docker.errors import APIError, ImageNotFound, NotFound
 from docker.utils.build import exclude_paths
 
+from ..commands.line import CommandLine, build_command
 from ..errors import LabError
 from ..images.buildlog import BuildStep, CacheDecision, explain_cache, line_kind, parse_build_log, plain
 from ..images.dockerfile import parse_dockerfile
 from ..images.tarball import ImageReport, read_image
-from .images import build_limits, context_tar
+from .images import BUILD_LIMITS, build_limits, context_tar
 from .lab import Lab, gone_or_in_use, has_labels, label_filters
 from .progress import Progress, print_progress
 
-__all__ = ["BuildResult", "context_files", "context_tar", "read_dockerignore", "build", "save", "saved_bytes",
-           "image_size", "lesson_tag"]
+__all__ = ["BuildResult", "build_command_for", "context_files", "context_tar", "read_dockerignore", "build", "save",
+           "saved_bytes", "image_size", "lesson_tag"]
 
 
 
@@ -72,6 +73,7 @@ class BuildResult:
     steps: tuple[BuildStep, ...]
     decisions: tuple[CacheDecision, ...]
     seconds: float
+    command: CommandLine | None = None
 
     @property
     def cached(self) -> list[int]:
@@ -88,17 +90,28 @@ class BuildResult:
         return "\n".join(str(d) for d in self.decisions if d.line)
 
 
+def build_command_for(lab: Lab, tag: str, *, dockerfile: str = "Dockerfile", nocache: bool = False) -> CommandLine:
+    """The `docker build` a person would type in the context directory for the same image."""
+    limits = build_limits(lab.engine) if lab.available else dict(BUILD_LIMITS)
+    return build_command(lab.engine.name if lab.available else "docker", tag, dockerfile=dockerfile, nocache=nocache,
+                         labels=lab.labels(), memory=limits.get("memory"), variables=lab.shell_variables())
+
+
 def build(lab: Lab, tag: str, files: Mapping[str, bytes], *, dockerfile: str = "Dockerfile", nocache: bool = False,
           changed: tuple[str, ...] = (), progress: Progress | None = print_progress,
-          executables: frozenset[str] = frozenset()) -> BuildResult:
+          executables: frozenset[str] = frozenset(), echo: bool | None = None) -> BuildResult:
     """Build ``files`` (a context with a Dockerfile) as ``tag`` with the lab's labels, streaming the steps.
 
     Progress shows each Dockerfile step as it starts ('[2/4] COPY . /app'), whether the cache served
     it, and what RUN steps print; the builder's own --label steps and IDs are left out, so the
-    same build prints the same lines on every machine.
+    same build prints the same lines on every machine. With the lab's echo (or ``echo=True``) the
+    `docker build` command is printed first.
     """
     if dockerfile not in files:
         raise LabError(f"The build context has no {dockerfile}.", "Add the Dockerfile to the files you build.")
+    command = build_command_for(lab, tag, dockerfile=dockerfile, nocache=nocache)
+    if lab.echo if echo is None else echo:
+        print(f"$ {command.shown}", flush=True)
     text = files[dockerfile].decode()
     parsed = parse_dockerfile(text)
     own_steps = len(parsed.instructions)
@@ -122,7 +135,7 @@ def build(lab: Lab, tag: str, files: Mapping[str, bytes], *, dockerfile: str = "
     _remove_earlier_stages(lab, parsed, steps)
     if previous and previous.removeprefix("sha256:") != image_id.removeprefix("sha256:"):
         _remove_replaced(lab, previous)
-    return BuildResult(tag, image_id, tuple(steps), tuple(decisions), time.perf_counter() - started)
+    return BuildResult(tag, image_id, tuple(steps), tuple(decisions), time.perf_counter() - started, command)
 
 
 class _CachedParentGone(Exception):

@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ..commands.line import CommandLine, compose_command
 from ..compose import ComposeProject, compose_data, load_compose_file, normalize_project_name
 from ..errors import LabError, NameConflictError
 from ..images.buildlog import line_kind, parse_build_log
@@ -363,6 +364,13 @@ class ComposeApp:
             env.setdefault("COMPOSE_MENU", "false")
         return env
 
+    def command_for(self, args: Sequence[str]) -> CommandLine:
+        """The compose command a person would type for ``args``, in the compose file's directory: `docker
+        compose` (or `podman-compose`) with the project name and the labels override the course adds."""
+        head = ("podman-compose", "--in-pod=false") if self.tool.is_podman else ("docker", "compose")
+        return compose_command(head, self.name, [self.file.name, OVERRIDE_NAME], args,
+                               variables=self.lab.shell_variables(), engine=self.lab.engine.name)
+
     def _command(self, args: Sequence[str], files: Sequence[str]) -> list[str]:
         head = [*self.tool.command]
         if self.tool.is_podman:
@@ -377,6 +385,9 @@ class ComposeApp:
         ``stream`` passes each line to progress as it comes; a failure raises LabError."""
         started = time.monotonic()
         shown = f"compose {' '.join(args)}"
+        typed = self.command_for(args)
+        if self.lab.echo:
+            (progress or self.progress)(f"$ {typed.shown}")
         with self._files() as files:
             command = self._command(args, files)
             try:
@@ -398,7 +409,7 @@ class ComposeApp:
             raise LabError(f"'{shown}' failed (exit {code}): {tail}",
                            "Read the output above; fix the compose file or the service it names, then run the "
                            "cell again.")
-        return RunResult(code, output, shown, time.monotonic() - started)
+        return RunResult(code, output, shown, time.monotonic() - started, command=typed)
 
     def _stream(self, command: list[str], timeout: float, progress: Progress) -> tuple[str, int]:
         """Run ``command``, handing every output line to progress; kill it after ``timeout`` seconds."""

@@ -39,7 +39,7 @@ from ..kernel.overlay import (
 from ..render.layers import StackLayer, overlay_stack, side_by_side
 from ..render.svg import Diagram
 from .images import BUSYBOX_IMAGE, _require_tool, build_from_context
-from .lab import Lab, LabContainer
+from .lab import WORKDIR_PREFIX, Lab, LabContainer
 from .progress import Progress
 
 __all__ = ["ENGINE_MARKERS", "LAYERS_IMAGE", "LAYERS_DOCKERFILE", "OWN_LAYERS", "ContainerOverlay", "HandOverlay",
@@ -62,15 +62,14 @@ LAYERS_FILES = {
     "app/settings.conf": b"mode=demo\n",
 }
 _TEXT_LIMIT = 40
-_WORKDIR_PREFIX = "containerlab-"
+_WORKDIR_PREFIX = WORKDIR_PREFIX
 
 
 # -- the lesson's work directory ------------------------------------------------------------
 
 def workdir_for(lab: Lab) -> Path:
-    """The lesson's scratch directory: <tmp>/containerlab-<lesson number>-<owner>."""
-    number = lab.lesson.split("-", 1)[0]
-    return Path(tempfile.gettempdir()) / f"{_WORKDIR_PREFIX}{number}-{lab.owner}"
+    """The lesson's scratch directory: <tmp>/containerlab-<lesson number>-<owner> (Lab.workdir, $WORK)."""
+    return lab.workdir
 
 
 def _check_scratch(path: str | os.PathLike[str]) -> Path:

@@ -26,17 +26,18 @@ import tempfile
 import time
 import zlib
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from ..commands.line import CommandLine, transfer_command
 from ..errors import HostToolMissingError, LabError
 from ..images.reference import parse_reference
 from ..images.registry_client import RegistryClient, RegistryError, is_loopback_host
 from .lab import _slug, default_owner
 
 __all__ = ["Registry", "RegistryState", "PortInUseError", "find_registry_binary", "running_registries", "tag",
-           "stop_registries", "push", "pull", "TransferReport", "LOOPBACK", "PORT_RANGE"]
+           "stop_registries", "push", "pull", "transfer_command_for", "TransferReport", "LOOPBACK", "PORT_RANGE"]
 
 LOOPBACK = "127.0.0.1"
 PORT_RANGE = (15000, 15999)
@@ -422,6 +423,7 @@ class TransferReport:
     direction: str
     layers: dict[str, str]
     digest: str
+    command: CommandLine | None = None
 
     def counts(self) -> dict[str, int]:
         """How many layers ended in each state ('Pushed', 'Layer already exists', 'Pull complete', ...)."""
@@ -537,32 +539,48 @@ def _tls_verify(reference: str) -> str:
     return "false" if _on_this_machine(reference) else "true"
 
 
-def push(engine: Any, reference: str, progress: Callable[[str], None] | None = print) -> TransferReport:
+def transfer_command_for(engine: Any, direction: str, reference: str) -> CommandLine:
+    """The `docker push`/`pull` a person would type for ``reference`` with this engine's CLI."""
+    return transfer_command(getattr(engine, "name", "docker"), direction, reference,
+                            insecure=_tls_verify(reference) == "false")
+
+
+def _announce(engine: Any, direction: str, reference: str, echo: bool) -> CommandLine:
+    command = transfer_command_for(engine, direction, reference)
+    if echo:
+        print(f"$ {command.shown}", flush=True)
+    return command
+
+
+def push(engine: Any, reference: str, progress: Callable[[str], None] | None = print, *,
+         echo: bool = False) -> TransferReport:
     """`docker push reference`, with a layer-count progress bar; the manifest digest the registry gave.
 
     Docker announces every layer before it uploads any, so the bar's total is right from the start.
     On Podman the course uses Podman's own push endpoint (its Docker-compatible one names no layers)
-    and asks the registry for the digest."""
+    and asks the registry for the digest. ``echo`` prints the command first; the report keeps it."""
+    command = _announce(engine, "push", reference, echo)
     if getattr(engine, "is_podman", False):
         events = _podman_events(engine, f"/images/{reference}/push",
                                 {"destination": reference, "tlsVerify": _tls_verify(reference)})
         report = _transfer(events, reference, "push", progress)
-        return TransferReport(reference, "push", report.layers, _registry_digest(reference))
+        return TransferReport(reference, "push", report.layers, _registry_digest(reference), command)
     repository, tag_or_digest = _split(reference)
     stream = engine.client.api.push(repository, tag=tag_or_digest, stream=True, decode=True)
-    return _transfer(stream, reference, "push", progress)
+    return replace(_transfer(stream, reference, "push", progress), command=command)
 
 
 def pull(engine: Any, reference: str, progress: Callable[[str], None] | None = print, *,
-         layers: int | None = None) -> TransferReport:
+         layers: int | None = None, echo: bool = False) -> TransferReport:
     """`docker pull reference` (by tag or by digest), with a layer-count progress bar.
 
     A pull learns of layers as it goes; pass ``layers`` (the manifest's count) for a steady total.
     """
+    command = _announce(engine, "pull", reference, echo)
     if getattr(engine, "is_podman", False):
         events = _podman_events(engine, "/images/pull", {"reference": reference, "tlsVerify": _tls_verify(reference)})
         report = _transfer(events, reference, "pull", progress, layers)
-        return TransferReport(reference, "pull", report.layers, _registry_digest(reference))
+        return TransferReport(reference, "pull", report.layers, _registry_digest(reference), command)
     repository, tag_or_digest = _split(reference)
     stream = engine.client.api.pull(repository, tag=tag_or_digest, stream=True, decode=True)
-    return _transfer(stream, reference, "pull", progress, layers)
+    return replace(_transfer(stream, reference, "pull", progress, layers), command=command)

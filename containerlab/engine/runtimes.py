@@ -355,15 +355,19 @@ def ordinary_user(name: str = ORDINARY_USER) -> str | None:
 
 
 def rootless_podman(lab: Lab, command: Sequence[str], user: str, image: str = BUSYBOX_IMAGE,
-                    timeout: float = 60) -> str:
-    """Run ``command`` in a rootless Podman container as ``user`` (no network); return its output."""
+                    timeout: float = 60, options: Sequence[str] = (), check: bool = True) -> str:
+    """Run ``command`` in a rootless Podman container as ``user`` (no network, plus ``options``); return its
+    output (with ``check=False`` also when it fails, its error output after the rest)."""
     ensure_podman_image(lab, image, user=user)
     labels = [f"--label={key}={value}" for key, value in lab.labels().items()]
     # On a cgroup v1 host rootless Podman ignores the limits (and says so on stderr); on v2 they hold.
-    done = podman(["run", "--rm", *RUN_LIMITS, *labels, image, *command], user=user, timeout=timeout)
-    if done.returncode != 0:
+    done = podman(["run", "--rm", *RUN_LIMITS, *options, *labels, image, *command], user=user, timeout=timeout)
+    if done.returncode != 0 and check:
         raise LabError(f"rootless podman run as {user} failed: {done.stderr.decode(errors='replace').strip()[-200:]}",
                        f"Try 'runuser -u {user} -- podman run --rm --network=none {image} true' by hand.")
+    if done.returncode != 0:
+        errors = [line for line in done.stderr.decode(errors="replace").splitlines() if "cgroup" not in line]
+        return done.stdout.decode(errors="replace") + "\n".join(errors)
     return done.stdout.decode(errors="replace")
 
 

@@ -1,6 +1,7 @@
 """A skipped cell's recorded output: found by cell id or source, unwrapped, and always marked as recorded."""
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -98,7 +99,7 @@ def test_each_lesson_names_its_lab_after_its_notebook_and_is_stamped(path):
     """The kernel finds a lesson's stored notebook by the Lab's name: they must agree."""
     notebook = nbformat.read(path, as_version=4)
     code = "\n".join(cell.source for cell in notebook.cells if cell.cell_type == "code")
-    assert f'cl.Lab("{path.stem}")' in code
+    assert re.search(rf'cl\.Lab\("{re.escape(path.stem)}"[,)]', code), f'{path.name} makes no cl.Lab("{path.stem}")'
     stamp = notebook.metadata.get(RECORDED_KEY, {}).get("recorded", {})
     assert stamp.get("engine") and stamp.get("date"), f"{path.name} has no recorded-on stamp"
 

@@ -20,6 +20,8 @@ with a comment on its first line: ``# unlimited: <why>``.
 from __future__ import annotations
 
 import ast
+import re
+import shlex
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -39,6 +41,8 @@ ENGINE_SOCKETS = ("docker.sock", "podman.sock", "containerd.sock")
 # Files that name an engine socket to connect to it, or to refuse mounting it; nowhere else.
 SOCKET_NAMERS = {"containerlab/engine/connect.py", "containerlab/engine/lab.py"}
 LOOPBACK = "127.0.0.1"
+# Renders Lab calls as the CLI a person types: names --privileged only for a call that passed the rule above.
+FLAG_RENDERERS = {"containerlab/commands/line.py"}
 
 
 # -- reading the sources ------------------------------------------------------------------------
@@ -46,10 +50,49 @@ LOOPBACK = "127.0.0.1"
 def _notebook_code(path: Path) -> Iterator[tuple[str, str]]:
     notebook = nbformat.read(path, as_version=4)
     for index, cell in enumerate(notebook.cells):
-        if cell.cell_type == "code":
-            # IPython-only lines (magics, shell escapes) are not Python; nothing here runs containers through them.
+        if cell.cell_type == "code" and not cell.source.startswith("%%"):
+            # IPython-only lines (magics, shell escapes) are not Python: shell_lines() checks those.
             lines = ["" if line.lstrip().startswith(("%", "!")) else line for line in cell.source.splitlines()]
             yield f"notebooks/{path.name} cell {index}", "\n".join(lines)
+
+
+_FENCE = re.compile(r"^```bash\n(.*?)^```", re.DOTALL | re.MULTILINE)
+
+
+def shell_lines() -> list[tuple[str, str]]:
+    """(where, command) of every shell command in the notebooks: `!` lines, `%%bash` cells, ```bash fences."""
+    found = []
+    for path in sorted(NOTEBOOKS.glob("[0-9][0-9]-*.ipynb")):
+        notebook = nbformat.read(path, as_version=4)
+        for index, cell in enumerate(notebook.cells):
+            where = f"notebooks/{path.name} cell {index}"
+            if cell.cell_type == "code" and cell.source.startswith("%%bash"):
+                found += [(where, line) for line in cell.source.splitlines()[1:]]
+            elif cell.cell_type == "code":
+                found += [(where, line.lstrip()[1:]) for line in cell.source.splitlines() if line.lstrip().startswith("!")]
+            else:
+                found += [(where, line) for block in _FENCE.findall(cell.source) for line in block.splitlines()]
+    return found
+
+
+def _engine_runs(command: str) -> list[list[str]]:
+    """The `$ENGINE run|create ...` commands in one shell line (split at ; && || |), as words."""
+    lexer = shlex.shlex(command, posix=True, punctuation_chars=";&|")
+    lexer.whitespace_split = True
+    lexer.commenters = "#"
+    try:
+        tokens = list(lexer)
+    except ValueError:
+        tokens = command.split()
+    runs, words = [], []
+    for token in [*tokens, ";"]:
+        if token.strip(";&|"):
+            words.append(token)
+            continue
+        if len(words) > 1 and words[0] in ("$ENGINE", "docker", "podman") and words[1] in ("run", "create"):
+            runs.append(words)
+        words = []
+    return runs
 
 
 def sources() -> list[tuple[str, str]]:
@@ -349,7 +392,57 @@ def test_privileged_only_with_a_reason():
                 if reason is None or (isinstance(reason, ast.Constant) and not str(reason.value or "").strip()):
                     unexplained.append(f"{where}:{node.lineno}: privileged without privileged_because")
             text = _string(node)
+            if where in FLAG_RENDERERS:
+                continue  # the renderer writes --privileged for a Lab call that gave its reason
             if text is not None and (text == "--privileged" or text.startswith("--privileged=")) \
                     and "# privileged:" not in lines[node.lineno - 1]:  # the course box: its own engine needs it
                 unexplained.append(f"{where}:{node.lineno}: a --privileged command line")
     assert unexplained == [], f"privilege without the lesson's reason: {unexplained}"
+
+
+# -- the shell commands learners type -----------------------------------------------------------------
+
+def test_shell_commands_in_notebooks_follow_the_rules():
+    """Every `$ENGINE run` a notebook types (or tells the learner to type in a solution) has the limits, the
+    course's labels (so clean finds it), ports on 127.0.0.1 only, no engine socket and no --privileged."""
+    problems = []
+    for where, line in shell_lines():
+        for words in _engine_runs(line):
+            text = " ".join(words)
+            if not ({"--memory", "-m"} & set(words) and "--pids-limit" in words):
+                problems.append(f"{where}: no --memory/--pids-limit: {text[:90]}")
+            if "$LABELS" not in words and not any(w.startswith("containerlab.owner=") for w in words):
+                problems.append(f"{where}: no $LABELS (clean would not find it): {text[:90]}")
+            options = _run_options(words)
+            for index, word in enumerate(options):
+                if word in ("-p", "--publish") and index + 1 < len(options) and _published_on(options[index + 1]) != LOOPBACK:
+                    problems.append(f"{where}: publishes {options[index + 1]!r} beyond 127.0.0.1")
+                if word in ("-P", "--publish-all", "--privileged") or any(s in word for s in ENGINE_SOCKETS):
+                    problems.append(f"{where}: {word}")
+    assert problems == [], f"shell commands breaking the course's rules: {problems}"
+
+
+# `run` options that take no value (and $LABELS, which expands to whole `--label k=v` pairs): the first other word
+# that is not an option's value is the image, and what follows it is the container's command, not the engine's.
+_FLAGS_WITHOUT_VALUE = {"-d", "--detach", "--rm", "-i", "-t", "-it", "-ti", "--interactive", "--tty", "--init",
+                        "--read-only", "--privileged", "-P", "--publish-all", "$LABELS"}
+
+
+def _run_options(words: list[str]) -> list[str]:
+    """The engine's options of a `run`/`create` command (the words between the subcommand and the image)."""
+    index = 2
+    while index < len(words) and (words[index].startswith("-") or words[index] in _FLAGS_WITHOUT_VALUE):
+        takes_value = words[index] not in _FLAGS_WITHOUT_VALUE and "=" not in words[index]
+        index += 2 if takes_value else 1
+    return words[2:min(index, len(words))]
+
+
+def test_the_shell_scan_reads_options_up_to_the_image():
+    words = _engine_runs("$ENGINE run -d --name x -p 127.0.0.1::80 $LABELS --rm img httpd -f -p 80")[0]
+    assert _run_options(words) == ["-d", "--name", "x", "-p", "127.0.0.1::80", "$LABELS", "--rm"]
+
+
+def test_the_shell_scan_finds_engine_runs():
+    assert _engine_runs("$ENGINE rm -f x >/dev/null 2>&1; $ENGINE run -d --name $LAB-x img sh -c 'a; b'") == [
+        ["$ENGINE", "run", "-d", "--name", "$LAB-x", "img", "sh", "-c", "a; b"]]
+    assert _engine_runs("docker ps && podman create --rm img") == [["podman", "create", "--rm", "img"]]

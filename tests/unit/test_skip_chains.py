@@ -162,6 +162,8 @@ def chain_problems(cells: list[str]) -> list[str]:
     chains.define(set(dir(builtins)), frozenset())
     for index, source in enumerate(cells):
         chains.cell = index
+        if source.lstrip().startswith("%%"):
+            continue  # a cell magic (%%bash): the whole cell is another language, it makes no Python names
         code = "\n".join(line for line in source.splitlines() if not line.lstrip().startswith(("%", "!")))
         chains.statements(ast.parse(code).body, frozenset())
     return chains.problems
