@@ -38,11 +38,7 @@ CHECK_CALL = re.compile(r"\b(check_\w+)\(")
 MARKER = "SOLUTION-RESULTS:"
 
 # (lesson, check) -> why its published solution fails today. Another change fixes these; remove the line then.
-KNOWN_WRONG = {
-    ("02-namespaces", "check_pid_host_shares"):
-        "the solution says a container keeps the host's cgroup namespace on cgroup v1, but Lab starts every "
-        "container with a private one (--cgroupns private), so the answer fails its own check",
-}
+KNOWN_WRONG: dict[tuple[str, str], str] = {}
 
 RECORDER = """\
 import functools as _functools, json as _json
