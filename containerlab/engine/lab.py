@@ -42,7 +42,7 @@ import re
 import shlex
 import tempfile
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -60,21 +60,37 @@ from ..commands.line import (
     volume_command,
 )
 from ..errors import ContainerStartError, ImageMissingError, LabError, NameConflictError, UnsafeRequestError
+from .cleanup import (
+    LABEL_LESSON,
+    LABEL_OWNER,
+    CleanupReport,
+    _remove_container,
+    _remove_container_id,
+    gone_or_in_use,
+    has_labels,
+    label_filters,
+    labelled_images,
+    remove_labelled,
+    remove_named,
+)
 from .connect import Engine, connect
+from .guards import (
+    _loopback_ports,
+    _required_memory_limit,
+    _required_pids_limit,
+    _safe_binds,
+    looks_like_fork_bomb,
+)
 
 __all__ = ["Lab", "LabContainer", "RunResult", "CliEnvironment", "LABEL_LESSON", "LABEL_OWNER", "DEFAULT_MEMORY",
            "DEFAULT_PIDS", "LIMIT_NEEDS", "default_owner", "gone_or_in_use", "has_labels", "label_filters",
            "labelled_images", "looks_like_fork_bomb", "remove_labelled", "remove_named"]
 
-LABEL_LESSON = "containerlab.lesson"
-LABEL_OWNER = "containerlab.owner"
 DEFAULT_MEMORY = "256m"
 DEFAULT_PIDS = 256
-LOOPBACK = "127.0.0.1"
 WORKDIR_PREFIX = "containerlab-"
 CLI_ENV_FILE = "cli.env"
 NO_ENGINE_STAND_IN = "echo Skipped (no container engine here):"
-_ENGINE_SOCKETS = ("docker.sock", "podman.sock", "containerd.sock")
 # The host config keys each limit kind sets; dropped where the engine cannot enforce that kind.
 _LIMIT_KEYS = {"memory": ("mem_limit", "memswap_limit", "oom_kill_disable"),
                "cpu": ("nano_cpus", "cpu_quota", "cpu_period"),
@@ -96,14 +112,6 @@ def _slug(text: str) -> str:
         raise LabError(f"{text!r} cannot be used in a container name.",
                        "Use letters, digits, '-', '_' or '.'.")
     return slug
-
-
-def label_filters(lesson: str | None = None, owner: str | None = None) -> list[str]:
-    """Engine label filters selecting course resources, optionally one lesson/owner."""
-    labels = [f"{LABEL_LESSON}={lesson}" if lesson else LABEL_LESSON]
-    if owner:
-        labels.append(f"{LABEL_OWNER}={owner}")
-    return labels
 
 
 @dataclass(frozen=True)
@@ -192,40 +200,6 @@ class LabContainer:
 # build. On an engine shared by learners these are normal outcomes of a cleanup, not errors: another learner's
 # build may share (or be removing) the same untagged parent at the same moment. Docker answers 404/409, and 500
 # "unrecognized image ID" when the image vanished between its lookup and its removal; Podman answers 500 for most.
-_GONE_OR_IN_USE = re.compile(
-    r"no such (image|container|network|volume)|unrecognized image id|image not known|layer not known"
-    r"|no such id|not found|does not exist|is being used|is in use|in use by|being used by|dependent child images"
-    r"|has dependent|already in progress|is already being removed|conflict: unable to (delete|remove)"
-    r"|has active endpoints|image is referenced", re.IGNORECASE)
-
-
-def gone_or_in_use(err: APIError) -> bool:
-    """True when a removal failed because the thing is already gone or someone else still uses it."""
-    if err.status_code in (404, 409):
-        return True
-    return bool(_GONE_OR_IN_USE.search(str(err.explanation or err)))
-
-
-def _remove_container(container: Any) -> None:
-    try:
-        container.remove(force=True)
-    except NotFound:
-        pass
-    except APIError as err:
-        dependents = _dependents(err)
-        if dependents:
-            # Podman refuses to remove a container others share namespaces with: remove those first.
-            client = container.client
-            for dependent in dependents:
-                try:
-                    _remove_container(client.containers.get(dependent))
-                except NotFound:
-                    pass
-            _remove_container(container)
-        elif not gone_or_in_use(err):
-            raise
-
-
 def _start(api: Any, container_id: str, image: str) -> None:
     """Start a created container; the engine's refusal becomes a ContainerStartError with its reason."""
     try:
@@ -237,25 +211,6 @@ def _start(api: Any, container_id: str, image: str) -> None:
         raise ContainerStartError(f"The engine could not start the {image} container: {reason}",
                                   "The flags of the command shown ask for something this machine cannot give: "
                                   "read the reason, then change or drop that flag.") from None
-
-
-def _remove_container_id(api: Any, container_id: str) -> None:
-    """Remove a container this lab just made, by ID; already gone is fine."""
-    try:
-        api.remove_container(container_id, force=True)
-    except NotFound:
-        pass
-    except APIError as err:
-        if not gone_or_in_use(err):
-            raise
-
-
-def _dependents(err: APIError) -> list[str]:
-    """The container IDs in Podman's 'has dependent containers which must be removed before it: ...' error."""
-    text = str(err.explanation or err)
-    if "dependent containers" not in text:
-        return []
-    return re.findall(r"\b[0-9a-f]{64}\b", text.split("before it", 1)[-1])
 
 
 def _is_name_conflict(err: APIError) -> bool:
@@ -627,25 +582,6 @@ class Lab:
 
 
 @dataclass(frozen=True)
-class CleanupReport:
-    """How many resources a cleanup removed."""
-
-    containers: int
-    networks: int
-    volumes: int
-    images: int = 0
-
-    def __str__(self) -> str:
-        parts = [f"{self.containers} container(s)", f"{self.networks} network(s)", f"{self.volumes} volume(s)"]
-        if self.images:
-            parts.append(f"{self.images} image(s)")
-        return "Removed " + ", ".join(parts) + "."
-
-    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
-        printer.text(str(self))
-
-
-@dataclass(frozen=True)
 class CliEnvironment:
     """The shell variables a lesson exported, and the file a terminal sources to get them too."""
 
@@ -686,159 +622,9 @@ def _shown_host(config: Mapping[str, Any]) -> dict[str, Any]:
     return shown
 
 
-def remove_named(engine: Engine, prefix: str) -> CleanupReport:
-    """Remove the containers, networks and volumes whose names start with ``prefix`` (a lesson's $LAB-)."""
-    if not prefix.startswith("clab-") or prefix.count("-") < 3:
-        raise LabError(f"{prefix!r} is not a lesson's name prefix.", "Pass lab.name_prefix (clab-<owner>-<lesson>-).")
-    client = engine.client
-    counts = [0, 0, 0]
-    for container in client.containers.list(all=True, filters={"name": prefix}):
-        if str(container.name).startswith(prefix):
-            _remove_container(container)
-            counts[0] += 1
-    for kind, index in ((client.networks, 1), (client.volumes, 2)):
-        for item in kind.list(filters={"name": prefix}):
-            if str(item.name).startswith(prefix):
-                try:
-                    item.remove(**({"force": True} if index == 2 else {}))
-                    counts[index] += 1
-                except NotFound:
-                    pass
-                except APIError as err:
-                    if not gone_or_in_use(err):
-                        raise
-    return CleanupReport(*counts)
-
-
-def remove_labelled(engine: Engine, *, lesson: str | None = None, owner: str | None = None,
-                    images: bool = False) -> CleanupReport:
-    """Remove course resources (all, one lesson, one owner); images only when asked."""
-    client = engine.client
-    filters: dict[str, str | list[str] | bool] = {"label": label_filters(lesson, owner)}
-    containers = client.containers.list(all=True, filters=filters)
-    for container in containers:
-        _remove_container(container)
-    networks = client.networks.list(filters=filters)
-    for net in networks:
-        try:
-            net.remove()
-        except NotFound:
-            pass
-        except APIError as err:
-            if not gone_or_in_use(err):
-                raise
-    volumes = client.volumes.list(filters=filters)
-    for vol in volumes:
-        try:
-            vol.remove(force=True)
-        except NotFound:
-            pass
-        except APIError as err:
-            if not gone_or_in_use(err):
-                raise
-    removed_images = 0
-    if images:
-        for image in labelled_images(engine, lesson=lesson, owner=owner):
-            try:
-                # Parents go too (they carry the lesson's labels from the LABEL steps); Docker keeps any
-                # parent another image or a running build still uses.
-                client.images.remove(image.id, force=True)
-                removed_images += 1
-            except (NotFound, APIError):
-                pass
-    return CleanupReport(len(containers), len(networks), len(volumes), removed_images)
-
-
-def has_labels(labels: Mapping[str, str] | None, wanted: Sequence[str]) -> bool:
-    """True when ``labels`` carry every ``key`` or ``key=value`` of ``wanted``."""
-    labels = labels or {}
-    for item in wanted:
-        key, sep, value = item.partition("=")
-        if key not in labels or (sep and labels[key] != value):
-            return False
-    return True
-
-
-def labelled_images(engine: Engine, *, lesson: str | None = None, owner: str | None = None) -> list[Any]:
-    """The course's images (all, one lesson, one owner). The engine filters on one label and the rest
-    is checked here: Podman 4's Docker API returns no image at all for two label filters."""
-    wanted = label_filters(lesson, owner)
-    found = engine.client.images.list(filters={"label": wanted[-1]})
-    return [image for image in found if has_labels(image.labels, wanted)]
-
-
 def _image_missing(image: str) -> ImageMissingError:
     if image.startswith("containerlab/"):
         return ImageMissingError(f"The lab image {image} has not been built on this machine yet.",
                                  "Run 'python -m containerlab setup' (it works offline), then re-run this cell.")
     return ImageMissingError(f"The image {image} is not on this machine.",
                              f"Build it first, or pull it when online with 'docker pull {image}'.")
-
-
-# A shell function that calls itself in the background or through a pipe (`bomb() { bomb | bomb & }`,
-# `:(){ :|:& };:`), and Python forking in an endless loop: the shapes of a fork bomb.
-_SHELL_FORK_BOMB = re.compile(r"(?P<name>[\w:.-]+)\s*\(\)\s*\{(?P<body>[^}]*)\}")
-_PYTHON_FORK_LOOP = re.compile(r"while\s+(True|1)\s*:[^\n]*(\n\s+[^\n]*)*?\bfork\(", re.MULTILINE)
-
-
-def looks_like_fork_bomb(command: Any) -> bool:
-    """True when a container command has the shape of a fork bomb (a self-calling backgrounded shell function,
-    or a Python loop that forks forever). Checked only where no pids limit can hold the container."""
-    if command is None:
-        return False
-    text = command if isinstance(command, str) else " ".join(str(part) for part in command)
-    for match in _SHELL_FORK_BOMB.finditer(text):
-        name, body = re.escape(match["name"]), match["body"]
-        calls = re.findall(rf"(?<![\w:.-]){name}(?![\w:.-])", body)
-        if calls and ("&" in body or "|" in body):
-            return True
-    return bool(_PYTHON_FORK_LOOP.search(text))
-
-
-_MEMORY_SIZE = re.compile(r"(?:[0-9]*\.)?[0-9]+[bkmg]?", re.IGNORECASE)
-
-
-def _required_memory_limit(value: Any) -> Any:
-    """A memory limit as given (bytes or '64m'); refuse none, zero or -1, which mean unlimited."""
-    if isinstance(value, bool) or not (
-            (isinstance(value, int) and value > 0)
-            or (isinstance(value, str) and _MEMORY_SIZE.fullmatch(value.strip()) and re.search(r"[1-9]", value))):
-        raise UnsafeRequestError(f"mem_limit={value!r} would let a lab container use all of this machine's memory.",
-                                 "Every lab container has a memory limit: pass a size such as mem_limit='64m'.")
-    return value
-
-
-def _required_pids_limit(value: Any) -> int:
-    """A pids limit; refuse none, zero or -1, which mean unlimited."""
-    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-        raise UnsafeRequestError(f"pids_limit={value!r} would let a lab container fork without bound.",
-                                 "Every lab container has a pids limit: pass a number such as pids_limit=64.")
-    return value
-
-
-def _loopback_ports(ports: Mapping[Any, Any]) -> dict[str, Any]:
-    """Port bindings with every host side on 127.0.0.1; refuse any other address."""
-    bindings: dict[str, Any] = {}
-    for container_port, host in ports.items():
-        key = str(container_port) if "/" in str(container_port) else f"{container_port}/tcp"
-        if isinstance(host, (tuple, list)):
-            address, port = host[0], (host[1] if len(host) > 1 else None)
-            if address != LOOPBACK:
-                raise UnsafeRequestError(f"Publishing port {key} on {address} would expose it beyond this machine.",
-                                         f"Lab ports bind {LOOPBACK} only: pass just the port number.")
-            bindings[key] = (LOOPBACK, port)
-        else:
-            bindings[key] = (LOOPBACK, host)
-    return bindings
-
-
-def _safe_binds(volumes: Mapping[str, Any] | Iterable[str]) -> Any:
-    """Bind mounts as given, refusing the engine's own socket."""
-    sources = volumes.keys() if isinstance(volumes, Mapping) else [str(v).split(":")[0] for v in volumes]
-    for source in sources:
-        if str(source).rstrip("/").endswith(_ENGINE_SOCKETS):
-            raise UnsafeRequestError(
-                f"Mounting {source} would hand the container control of the engine (and the host).",
-                "Lab containers never get the engine socket; talk to the engine from the notebook.")
-    return volumes if isinstance(volumes, Mapping) else list(volumes)
-

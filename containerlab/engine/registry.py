@@ -34,12 +34,12 @@ from ..commands.line import CommandLine, transfer_command
 from ..errors import HostToolMissingError, LabError
 from ..images.reference import parse_reference
 from ..images.registry_client import RegistryClient, RegistryError, is_loopback_host
+from .guards import LOOPBACK
 from .lab import _slug, default_owner
 
 __all__ = ["Registry", "RegistryState", "PortInUseError", "find_registry_binary", "running_registries", "tag",
            "stop_registries", "push", "pull", "transfer_command_for", "TransferReport", "LOOPBACK", "PORT_RANGE"]
 
-LOOPBACK = "127.0.0.1"
 PORT_RANGE = (15000, 15999)
 STATE_PREFIX = "containerlab-registry-"
 _BINARIES = ("docker-registry", "registry")

@@ -88,7 +88,7 @@ def test_a_name_conflict_is_recognised_from_docker_and_from_podman():
 
 
 def test_podmans_dependent_containers_are_read_from_its_error():
-    from containerlab.engine.lab import _dependents
+    from containerlab.engine.cleanup import _dependents
 
     first, second = "a" * 64, "b" * 64
     err = _api_error(500, f"container {'c' * 64} has dependent containers which must be removed before it: "

@@ -39,7 +39,7 @@ PACKAGE = ROOT / "containerlab"
 NOTEBOOKS = ROOT / "notebooks"
 ENGINE_SOCKETS = ("docker.sock", "podman.sock", "containerd.sock")
 # Files that name an engine socket to connect to it, or to refuse mounting it; nowhere else.
-SOCKET_NAMERS = {"containerlab/engine/connect.py", "containerlab/engine/lab.py"}
+SOCKET_NAMERS = {"containerlab/engine/connect.py", "containerlab/engine/guards.py"}
 LOOPBACK = "127.0.0.1"
 # Renders Lab calls as the CLI a person types: names --privileged only for a call that passed the rule above.
 FLAG_RENDERERS = {"containerlab/commands/line.py"}
