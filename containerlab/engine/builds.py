@@ -270,10 +270,11 @@ def _local_bases(lab: Lab, text: str) -> None:
 
 
 def build_and_run(lab: Lab, tag: str, dockerfile_text: str, *, timeout: float = 30) -> RunResult:
-    """Build a Dockerfile given as text (no other files) and run its image once, both without a network.
+    """Build a Dockerfile given as text (no other files) and run its image once, asking for no network for both.
 
-    A learner's Dockerfile goes through here: every FROM must be on this machine already (nothing is
-    pulled), and neither its RUN steps nor its container can reach anything outside.
+    A learner's Dockerfile goes through here: every FROM must be on this machine already (nothing is pulled), and
+    its container has only a loopback interface. Its RUN steps get none either on Docker; Podman 4's
+    Docker-compatible API ignores the build's network mode and runs them in the host's network namespace.
     """
     _local_bases(lab, dockerfile_text)
     build(lab, tag, {"Dockerfile": dockerfile_text.encode()}, progress=None, network="none")

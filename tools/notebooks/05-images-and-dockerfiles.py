@@ -374,8 +374,9 @@ check_recovered_secret(recovered, SECRET) if lab.ready_for("engine", task="exerc
 # `PRINT_THIS` when it runs, and in which the linter of section 9 finds **nothing**. Nothing can be pulled, so start
 # `FROM` the course's busybox image; the linter objects to its implicit `latest` tag, so the cell below tags it with
 # its busybox version as `PINNED_BUSYBOX` (the tag carries your name: write your Dockerfile as an f-string,
-# `f"FROM {PINNED_BUSYBOX}\n..."`). The check lints your text first, then builds it for real with no network
-# (`docker build --network none`), runs the image once and compares what it printed.
+# `f"FROM {PINNED_BUSYBOX}\n..."`). The check lints your text first, then builds it for real (`docker build
+# --network none`; Podman 4 ignores that option and builds in the host's network), runs the image once with no
+# network and compares what it printed.
 
 # %%
 PRINT_THIS = "Built by me, passed by the linter"
