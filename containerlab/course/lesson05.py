@@ -6,15 +6,15 @@ at next when it is wrong.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
-from ..errors import ParseError
+from ..errors import LabError, ParseError
 from ..images.buildlog import predict_rebuild
-from ..images.dockerfile import parse_dockerfile
+from ..images.dockerfile import lint, parse_dockerfile
 from .grading import CheckResult, unanswered
 
-__all__ = ["check_layer_count", "check_rebuilt_lines", "check_recovered_secret"]
+__all__ = ["check_layer_count", "check_rebuilt_lines", "check_recovered_secret", "check_dockerfile_prints"]
 
 
 def check_layer_count(answer: Any, dockerfile_text: str) -> CheckResult:
@@ -91,3 +91,42 @@ def check_recovered_secret(answer: Any, secret: str) -> CheckResult:
     if "api.key" in given or given.startswith("/"):
         return CheckResult(False, "That is where it was; the exercise asks for what the file contained.", hint)
     return CheckResult(False, "That is not what the key file contained.", hint)
+
+
+def check_dockerfile_prints(dockerfile: Any, line: str, build_and_run: Callable[[str], Any]) -> CheckResult:
+    """Exercise 05.4: a Dockerfile the course's linter finds nothing in, whose image prints ``line``.
+
+    The text is linted first (a finding fails it before anything is built); then ``build_and_run`` (the
+    engine's, bound to the lab and a tag) builds it for real and runs the image once, and what the container
+    printed is compared with ``line``.
+    """
+    hint = (f"Start FROM the pinned base (a tag with a version, not latest), say who the image runs as (USER), and "
+            f"give it a CMD that prints exactly: {line}")
+    missing = unanswered(dockerfile, hint)
+    if missing is not None:
+        return missing
+    text = str(dockerfile)
+    try:
+        findings = lint(parse_dockerfile(text))
+    except ParseError as err:
+        return CheckResult(False, f"The Dockerfile does not parse: {err.message}", err.hint)
+    if findings:
+        rules = ", ".join(dict.fromkeys(finding.rule for finding in findings))
+        return CheckResult(False, f"The linter found {len(findings)} thing(s) to fix ({rules}): {findings[0]}",
+                           findings[0].explanation)
+    try:
+        result = build_and_run(text)
+    except LabError as err:
+        return CheckResult(False, f"It lints clean, but the build failed: {err.message}", err.hint)
+    printed = [printed_line.strip() for printed_line in result.output.splitlines() if printed_line.strip()]
+    if result.exit_code != 0:
+        said = printed[-1] if printed else "nothing"
+        return CheckResult(False, f"It builds, but its container exited with code {result.exit_code} "
+                                  f"(it printed: {said}).", hint)
+    if printed != [line]:
+        shown = " | ".join(printed)[:120] if printed else "nothing"
+        return CheckResult(False, f"It builds and runs, but its container printed {shown!r}, not {line!r}.",
+                           "CMD runs when the container starts; a RUN's output shows only during the build. "
+                           "The container must print that one line and nothing else.")
+    return CheckResult(True, f"Right: the linter finds nothing, the image built from what this machine already has, "
+                             f"and its container printed {line!r}.")

@@ -6,12 +6,19 @@ use is right), the published port against what the engine reports for the runnin
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import textwrap
+import time
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
+from ..compose import load_compose
+from ..errors import LabError, ParseError
 from .grading import CheckResult, answer_set, unanswered
 
-__all__ = ["LIFECYCLE_COMMANDS", "check_data_survives", "check_start_order", "check_web_port"]
+__all__ = ["LIFECYCLE_COMMANDS", "HEALTHY_PROJECT", "check_data_survives", "check_healthy_service", "check_start_order",
+           "check_web_port", "healthy_project"]
+
+HEALTHY_PROJECT = "name: healthcheck-exercise\nservices:\n  {service}:\n"
 
 LIFECYCLE_COMMANDS = ("stop", "down", "down -v")
 _KEEPS_VOLUMES = {"stop", "down"}
@@ -97,3 +104,63 @@ def check_web_port(answer: Any, app: Any) -> CheckResult:
     if port == 8080:
         return CheckResult(False, "8080 is the port inside the container; the host side is another number.", hint)
     return CheckResult(False, f"Port {port} is not where web's 8080 is published.", hint)
+
+
+def healthy_project(service_yaml: str, service: str = "ready") -> str:
+    """The exercise's compose file: the learner's service body (its keys, as YAML) under ``services: <service>:``."""
+    return HEALTHY_PROJECT.format(service=service) + textwrap.indent(textwrap.dedent(service_yaml).strip("\n"),
+                                                                     "    ") + "\n"
+
+
+def check_healthy_service(service_yaml: Any, start: Callable[[str], Any], service: str = "ready",
+                          wait: float = 30.0) -> CheckResult:
+    """Exercise 08.4: the learner's service, with a health check of its own, started by Compose becomes healthy.
+
+    The body is put under ``services:`` of a one-service project and read by the course's compose loader (its
+    one-line error fails it); then ``start`` (the engine's, bound to the lab and a folder) brings it up, and its
+    container's health is polled through ``compose ps`` for up to ``wait`` seconds. The project is taken down after.
+    """
+    hint = (f"Give {service} an image built here (containerlab/busybox), a command that keeps running, and a "
+            "healthcheck: whose test passes once it is ready (test: [\"CMD\", ...]), with a short interval (1s) "
+            "and a few retries.")
+    missing = unanswered(service_yaml, hint)
+    if missing is not None:
+        return missing
+    text = healthy_project(str(service_yaml), service)
+    try:
+        project = load_compose(text, environ={})
+    except ParseError as err:
+        return CheckResult(False, f"The compose loader refused it: {err.message} (your first line is line 4 of "
+                                  "the file, after name:, services: and the service's name)", err.hint)
+    if not project.service(service).has_healthcheck:
+        return CheckResult(False, f"{service} has no healthcheck of its own: Compose would report it running, never "
+                                  "healthy.", hint)
+    try:
+        app = start(text)
+    except LabError as err:
+        return CheckResult(False, f"Compose could not start it: {err.message}", hint)
+    try:
+        deadline = time.monotonic() + wait
+        state, health = "", ""
+        while time.monotonic() < deadline:
+            mine = [c for c in app.ps() if c.service == service]
+            state, health = (mine[0].state, mine[0].health) if mine else ("gone", "")
+            if health in ("healthy", "unhealthy") or state != "running":
+                break
+            time.sleep(0.5)
+    finally:
+        app.down(volumes=True)
+    if health == "healthy":
+        return CheckResult(True, f"Right: Compose started {service}, the engine ran its health check, and it "
+                                 "became healthy; a depends_on with condition: service_healthy would now let the "
+                                 "next service start. (The project is down again.)")
+    if state != "running":
+        return CheckResult(False, f"{service}'s container stopped ({state or 'gone'}) before its health check "
+                                  "passed: its command must keep running (a server, or sleep).", hint)
+    if health == "unhealthy":
+        return CheckResult(False, f"{service} became unhealthy: its test failed as many times in a row as retries "
+                                  "allows.", "Run the test yourself in the container (docker compose exec "
+                                  f"{service} ...): it must exit 0 once the service is ready.")
+    return CheckResult(False, f"{service} was still {health or 'without a health state'} after {wait:g} s.",
+                       "A short interval (1s) and a few retries make the verdict quick; the engine's defaults "
+                       "(30s) are too slow for this check.")

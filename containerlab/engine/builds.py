@@ -27,12 +27,11 @@ from ..images.buildlog import BuildStep, CacheDecision, explain_cache, line_kind
 from ..images.dockerfile import parse_dockerfile
 from ..images.tarball import ImageReport, read_image
 from .images import BUILD_LIMITS, build_limits, context_tar
-from .lab import Lab, gone_or_in_use, has_labels, label_filters
+from .lab import Lab, RunResult, gone_or_in_use, has_labels, label_filters
 from .progress import Progress, print_progress
 
-__all__ = ["BuildResult", "build_command_for", "context_files", "context_tar", "read_dockerignore", "build", "save",
-           "saved_bytes", "image_size", "lesson_tag"]
-
+__all__ = ["BuildResult", "build_command_for", "context_files", "context_tar", "read_dockerignore", "build",
+           "build_and_run", "save", "saved_bytes", "image_size", "lesson_tag"]
 
 
 def lesson_tag(lab: Lab, name: str, tag: str = "latest") -> str:
@@ -99,7 +98,8 @@ def build_command_for(lab: Lab, tag: str, *, dockerfile: str = "Dockerfile", noc
 
 def build(lab: Lab, tag: str, files: Mapping[str, bytes], *, dockerfile: str = "Dockerfile", nocache: bool = False,
           changed: tuple[str, ...] = (), progress: Progress | None = print_progress,
-          executables: frozenset[str] = frozenset(), echo: bool | None = None) -> BuildResult:
+          executables: frozenset[str] = frozenset(), echo: bool | None = None,
+          network: str | None = None) -> BuildResult:
     """Build ``files`` (a context with a Dockerfile) as ``tag`` with the lab's labels, streaming the steps.
 
     Progress shows each Dockerfile step as it starts ('[2/4] COPY . /app'), whether the cache served
@@ -120,7 +120,8 @@ def build(lab: Lab, tag: str, files: Mapping[str, bytes], *, dockerfile: str = "
     started = time.perf_counter()
     for attempt in range(1, BUILD_ATTEMPTS + 1):
         try:
-            lines, image_id = _stream_build(lab, tag, files, dockerfile, nocache, executables, progress, own_steps)
+            lines, image_id = _stream_build(lab, tag, files, dockerfile, nocache, executables, progress, own_steps,
+                                            network)
             break
         except _CachedParentGone:
             if attempt == BUILD_ATTEMPTS:
@@ -159,7 +160,8 @@ BUILD_ATTEMPTS = 3
 
 
 def _stream_build(lab: Lab, tag: str, files: Mapping[str, bytes], dockerfile: str, nocache: bool,
-                  executables: frozenset[str], progress: Progress | None, own_steps: int) -> tuple[list[str], str]:
+                  executables: frozenset[str], progress: Progress | None, own_steps: int,
+                  network: str | None = None) -> tuple[list[str], str]:
     """One build through the API, streaming the steps to ``progress``; (log lines, image ID)."""
     api = lab.engine.client.api
     lab.say_unenforced_limits()
@@ -168,7 +170,7 @@ def _stream_build(lab: Lab, tag: str, files: Mapping[str, bytes], dockerfile: st
     shown_step = 0
     stream = api.build(fileobj=io.BytesIO(context_tar(files, executables)), custom_context=True, tag=tag,
                        dockerfile=dockerfile, labels=lab.labels(), nocache=nocache, rm=True, forcerm=True,
-                       decode=True, container_limits=build_limits(lab.engine))
+                       decode=True, container_limits=build_limits(lab.engine), network_mode=network)
     for chunk in stream:
         if "error" in chunk:
             _remove_failed(lab, parse_build_log("".join(lines)))
@@ -259,6 +261,37 @@ def _remove_earlier_stages(lab: Lab, dockerfile, steps: list[BuildStep]) -> None
         if stage_steps[-1].number >= instructions.index(final_start) + 1:
             continue
         _remove_untagged(lab, stage_steps[-1].image)
+
+
+def _local_bases(lab: Lab, text: str) -> None:
+    """Refuse a Dockerfile whose FROM or COPY --from names an image this machine lacks: the engine would pull it."""
+    parsed = parse_dockerfile(text)
+    names = {stage.name for stage in parsed.stages if stage.name} | {str(stage.index) for stage in parsed.stages}
+    wanted = [stage.base for stage in parsed.stages if stage.base_stage is None]
+    wanted += [source for stage in parsed.stages for source in stage.copies_from() if source.lower() not in names]
+    for image in wanted:
+        if image.lower() == "scratch":
+            continue
+        try:
+            present = _image_id(lab, image) != ""
+        except APIError:  # not even a valid image name
+            present = False
+        if not present:
+            raise LabError(f"{image} is not an image on this machine, and the course never pulls one.",
+                           "Start FROM an image built here: the lab images (containerlab/busybox, "
+                           "containerlab/debian), one the lesson built, an earlier stage, or scratch.")
+
+
+def build_and_run(lab: Lab, tag: str, dockerfile_text: str, *, timeout: float = 30) -> RunResult:
+    """Build a Dockerfile given as text (no other files) and run its image once, asking for no network for both.
+
+    A learner's Dockerfile goes through here: every FROM must be on this machine already (nothing is pulled), and
+    its container has only a loopback interface. Its RUN steps get none either on Docker; Podman 4's
+    Docker-compatible API ignores the build's network mode and runs them in the host's network namespace.
+    """
+    _local_bases(lab, dockerfile_text)
+    build(lab, tag, {"Dockerfile": dockerfile_text.encode()}, progress=None, network="none")
+    return lab.run(tag, timeout=timeout, network_mode="none")
 
 
 def save(lab: Lab, tag: str) -> ImageReport:

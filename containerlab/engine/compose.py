@@ -39,7 +39,7 @@ from .lab import Lab, RunResult
 from .progress import Progress, print_progress
 
 __all__ = ["ComposeApp", "ComposeContainer", "Milestones", "compose_events", "label_override", "parse_ps",
-           "project_name_for", "quiet"]
+           "project_name_for", "quiet", "start_compose_text"]
 
 OVERRIDE_NAME = "containerlab-labels.yaml"
 _HEALTH_IN_STATUS = re.compile(r"\((healthy|unhealthy|health: starting|starting)\)")
@@ -624,3 +624,16 @@ class ComposeApp:
 
     def __repr__(self) -> str:
         return f"<ComposeApp {self.app} project={self.name}>"
+
+
+def start_compose_text(lab: Lab, directory: str | os.PathLike[str], text: str) -> ComposeApp:
+    """Write compose YAML given as text (a learner's) to ``directory``/compose.yaml and start it detached, without
+    waiting for health checks, building or pulling; the caller takes it down (``app.down(volumes=True)``)."""
+    folder = Path(directory)
+    folder.mkdir(parents=True, exist_ok=True)
+    file = folder / "compose.yaml"
+    file.write_text(text, encoding="utf-8")
+    app = ComposeApp(lab, file, progress=quiet)
+    app.down(volumes=True)  # what an earlier try left
+    app.up(build=False, wait=False, timeout=60)
+    return app

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 
 import pytest
 
-from containerlab.engine.builds import build, context_files, lesson_tag, save
+from containerlab.course.lesson05 import check_dockerfile_prints
+from containerlab.engine.builds import build, build_and_run, context_files, lesson_tag, save
 from containerlab.engine.lab import Lab
 from containerlab.errors import LabError
 
@@ -121,3 +123,38 @@ def test_learners_removing_the_same_untagged_image_at_once_all_succeed(lab_image
     finally:
         for lab in labs:
             lab.cleanup()
+
+
+def test_the_dockerfile_exercise_builds_the_learners_text_without_a_network_and_grades_what_it_printed(lab):
+    """Exercise 05.4 for real: a clean Dockerfile passes; a lint finding, a wrong line, a failed build, a base that
+    would have to be pulled, each fail with their own hint; the build and the container have only loopback."""
+    pinned = lesson_tag(lab, "busybox", "1.35")
+    build(lab, pinned, {"Dockerfile": b"FROM containerlab/busybox\n"}, progress=None)
+    mine = lesson_tag(lab, "mine")
+    run = partial(build_and_run, lab, mine)
+    line = "Built by me, passed by the linter"
+    good = check_dockerfile_prints(f'FROM {pinned}\nUSER nobody\nCMD ["echo", "{line}"]\n', line, run)
+    assert good, good
+    assert lab.run(mine, ["id", "-u"]).output.strip() == "65534"
+    unpinned = check_dockerfile_prints(f'FROM containerlab/busybox\nUSER nobody\nCMD ["echo", "{line}"]\n', line,
+                                       run)
+    assert not unpinned and "from-latest" in unpinned.message and "Pin a version" in unpinned.hint
+    wrong = check_dockerfile_prints(f'FROM {pinned}\nUSER nobody\nRUN echo "{line}"\nCMD ["echo", "hello"]\n',
+                                    line, run)
+    assert not wrong and "printed 'hello'" in wrong.message and "RUN's output" in wrong.hint
+    failing = check_dockerfile_prints(f'FROM {pinned}\nUSER nobody\nRUN echo oops >&2; exit 3\nCMD ["true"]\n',
+                                      line, run)
+    assert not failing and "the build failed" in failing.message and "oops" in failing.hint
+    exited = check_dockerfile_prints(f'FROM {pinned}\nUSER nobody\nCMD ["sh", "-c", "echo {line}; exit 2"]\n',
+                                     line, run)
+    assert not exited and "exited with code 2" in exited.message
+    elsewhere = check_dockerfile_prints('FROM containerlab/no-such-image:1.0\nUSER nobody\nCMD ["true"]\n', line, run)
+    assert not elsewhere and "never pulls" in elsewhere.message
+    # /proc/net/dev lists the interfaces of the reader's network namespace: the container has only loopback.
+    interfaces = "cut -d: -f1 /proc/net/dev | tail -n +3 | xargs"
+    offline = check_dockerfile_prints(f'FROM {pinned}\nUSER nobody\nCMD ["sh", "-c", "{interfaces}"]\n', "lo", run)
+    assert offline, offline
+    if lab.engine.name == "docker":  # Podman 4's compat API runs RUN steps in the host's network whatever it is asked
+        built = check_dockerfile_prints(f'FROM {pinned}\nRUN set -o pipefail && {interfaces} > /networks\n'
+                                        'USER nobody\nCMD ["cat", "/networks"]\n', "lo", run)
+        assert built, built

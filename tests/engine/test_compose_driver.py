@@ -8,13 +8,22 @@ import json
 import subprocess
 import sys
 import textwrap
+from functools import partial
 from pathlib import Path
 
 import pytest
 
 from containerlab.compose import load_compose, load_compose_file
+from containerlab.course.lesson08 import check_healthy_service
 from containerlab.engine import compose_tool as driver
-from containerlab.engine.compose import ComposeApp, compose_events, label_override, project_name_for, quiet
+from containerlab.engine.compose import (
+    ComposeApp,
+    compose_events,
+    label_override,
+    project_name_for,
+    quiet,
+    start_compose_text,
+)
 from containerlab.engine.lab import LABEL_LESSON, LABEL_OWNER, Lab, label_filters, labelled_images
 from containerlab.errors import HostToolMissingError, LabError, NameConflictError, UnsafeRequestError
 
@@ -223,3 +232,30 @@ def test_override_file_is_valid_for_the_real_tool(lab, tmp_path):
     config = json.loads(app._run(["config", "--format", "json"], merge=False).output)
     assert config["services"]["web"]["labels"] == lab.labels()
     assert config["volumes"]["data"]["labels"] == lab.labels()
+
+
+READY = """\
+image: containerlab/busybox
+command: ["sh", "-c", "sleep 2 && touch /tmp/ready && exec sleep 600"]
+healthcheck:
+  test: ["CMD", "test", "-e", "/tmp/ready"]
+  interval: 1s
+  timeout: 2s
+  retries: 10
+"""
+
+
+def test_the_healthcheck_exercise_starts_the_learners_service_and_waits_for_its_health(lab, tmp_path):
+    """Exercise 08.4 for real: a service whose check passes becomes healthy; one whose test fails is unhealthy; one
+    whose command ends stopped; an image that would have to be pulled is refused; each project is down afterwards."""
+    start = partial(start_compose_text, lab, tmp_path / "exercise")
+    healthy = check_healthy_service(READY, start)
+    assert healthy, healthy
+    assert labelled(lab)["containers"] == []
+    failing = check_healthy_service(READY.replace('"test", "-e"', '"test", "-d"'), start)
+    assert not failing and "became unhealthy" in failing.message and "exit 0" in failing.hint
+    ending = check_healthy_service(READY.replace("exec sleep 600", "exit 0"), start)
+    assert not ending and "stopped" in ending.message and "keeps running" in ending.hint
+    elsewhere = check_healthy_service(READY.replace("containerlab/busybox", "containerlab/no-such-image:1"), start)
+    assert not elsewhere and "could not start it" in elsewhere.message
+    assert all(not found for found in labelled(lab).values())

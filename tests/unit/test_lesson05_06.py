@@ -3,7 +3,12 @@
 import hashlib
 
 from containerlab.course.grading import NOT_ANSWERED
-from containerlab.course.lesson05 import check_layer_count, check_rebuilt_lines, check_recovered_secret
+from containerlab.course.lesson05 import (
+    check_dockerfile_prints,
+    check_layer_count,
+    check_rebuilt_lines,
+    check_recovered_secret,
+)
 from containerlab.course.lesson06 import check_manifest_digest, check_pinned_reference, check_reference_parts
 
 EXERCISE = ("FROM containerlab/debian\nENV APP_HOME=/srv/app\nCOPY requirements.txt /srv/app/\nRUN install\n"
@@ -30,6 +35,24 @@ def test_recovered_secret():
     assert check_recovered_secret(b"key-123", "key-123")
     assert "contained" in check_recovered_secret("/tmp/api.key", "key-123").message
     assert not check_recovered_secret("nope", "key-123")
+
+
+def _never_built(text: str):
+    raise AssertionError(f"a Dockerfile the linter refuses must not be built: {text!r}")
+
+
+def test_dockerfile_prints_refuses_what_the_linter_finds_before_building():
+    """Lint findings and parse errors fail the exercise with the rule's name and its explanation; nothing is built."""
+    latest = check_dockerfile_prints('FROM containerlab/busybox\nUSER nobody\nCMD ["echo", "hi"]\n', "hi",
+                                     _never_built)
+    assert not latest and "from-latest" in latest.message and "Pin a version tag" in latest.hint
+    as_root = check_dockerfile_prints('FROM containerlab/busybox:1.35\nCMD ["echo", "hi"]\n', "hi", _never_built)
+    assert not as_root and "no-user" in as_root.message and "USER" in as_root.hint
+    two = check_dockerfile_prints("FROM debian\nADD a /a\nUSER nobody\n", "hi", _never_built)
+    assert "2 thing(s)" in two.message and "add-instead-of-copy" in two.message and "from-latest" in two.message
+    broken = check_dockerfile_prints("FROM containerlab/busybox:1.35 AS\n", "hi", _never_built)
+    assert not broken and broken.message.startswith("The Dockerfile does not parse")
+    assert check_dockerfile_prints(None, "hi", _never_built).message == NOT_ANSWERED
 
 
 def test_reference_parts():

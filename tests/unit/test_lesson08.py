@@ -9,7 +9,13 @@ import pytest
 
 from containerlab.compose import load_compose_file
 from containerlab.course.grading import NOT_ANSWERED
-from containerlab.course.lesson08 import check_data_survives, check_start_order, check_web_port
+from containerlab.course.lesson08 import (
+    check_data_survives,
+    check_healthy_service,
+    check_start_order,
+    check_web_port,
+    healthy_project,
+)
 from containerlab.engine.compose import ComposeContainer
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -78,3 +84,23 @@ def test_web_port_right(answer):
 def test_web_port_wrong(answer, app, says):
     result = check_web_port(answer, app)
     assert not result.passed and says in result.message
+
+
+def _never_started(text: str):
+    raise AssertionError(f"a service the loader refuses, or one without a health check, must not start: {text!r}")
+
+
+def test_healthy_service_frame_and_what_fails_before_anything_starts():
+    """The learner's body goes under services: ready:; a YAML error gives the loader's line, no healthcheck says so."""
+    body = "image: containerlab/busybox\ncommand: sleep 60\n"
+    assert healthy_project(body) == ("name: healthcheck-exercise\nservices:\n  ready:\n"
+                                     "    image: containerlab/busybox\n    command: sleep 60\n")
+    unhealthy = check_healthy_service(body, _never_started)
+    assert not unhealthy and "no healthcheck" in unhealthy.message and "interval" in unhealthy.hint
+    disabled = check_healthy_service(body + "healthcheck:\n  disable: true\n", _never_started)
+    assert not disabled and "no healthcheck" in disabled.message
+    broken = check_healthy_service("image: containerlab/busybox\n command: [oops\n", _never_started)
+    assert not broken and "compose loader refused it" in broken.message and "line 5" in broken.message
+    wrong_key = check_healthy_service("image: containerlab/busybox\nhealthcheck:\n  test: 5\n", _never_started)
+    assert not wrong_key and "compose loader refused it" in wrong_key.message
+    assert check_healthy_service(None, _never_started).message == NOT_ANSWERED

@@ -113,6 +113,21 @@ check_cgroup_version(cgroup_version)
 # </details>
 
 # %% [markdown]
+# ## References
+#
+# - The talk's engines: [Docker Engine](https://docs.docker.com/engine/) ([install](https://docs.docker.com/engine/install/),
+#   [rootless mode](https://docs.docker.com/engine/security/rootless/)), [Podman](https://docs.podman.io/),
+#   [Apptainer](https://apptainer.org/)
+# - What the lab check reads: the kernel's [Control Group v2](https://docs.kernel.org/admin-guide/cgroup-v2.html) and
+#   [cgroups(7)](https://man7.org/linux/man-pages/man7/cgroups.7.html); the
+#   [Overlay Filesystem](https://docs.kernel.org/filesystems/overlayfs.html)
+# - The course's source: the talk *Playing with Containers* (Marco Mambelli, Fermilab, 2024) and its demo,
+#   [glideinWMS/containers](https://github.com/glideinWMS/containers)
+#   ([workspaces](https://github.com/glideinWMS/containers/tree/main/workspaces)).
+# - HSF training: [Docker](https://hsf-training.github.io/hsf-training-docker/index.html) and
+#   [Apptainer/Singularity](https://hsf-training.github.io/hsf-training-singularity-webpage/).
+
+# %% [markdown]
 # ## Clean up
 #
 # Everything this notebook created carries its lesson's label; this removes it (re-running is safe).

@@ -181,6 +181,24 @@ check_shared_with_host(shared)
 # </details>
 
 # %% [markdown]
+# ## References
+#
+# - The talk's definitions: [what is a container?](https://www.docker.com/resources/what-container/),
+#   [container 101](https://q15928.github.io/2021/01/09/container-101/); containers and virtual machines
+#   ([dockerlabs](https://dockerlabs.collabnix.com/beginners/difference-vm-containers.html),
+#   [qcore](https://qcore.com/learning/containers-vs-virtual-machines/)); the
+#   [Linux kernel interfaces](https://en.wikipedia.org/wiki/Linux_kernel_interfaces)
+# - Linux manual pages: [namespaces(7)](https://man7.org/linux/man-pages/man7/namespaces.7.html),
+#   [proc(5)](https://man7.org/linux/man-pages/man5/proc.5.html), [syscalls(2)](https://man7.org/linux/man-pages/man2/syscalls.2.html)
+# - The OCI [runtime specification](https://github.com/opencontainers/runtime-spec/blob/main/spec.md): what a
+#   container is, as the runtimes agree on it
+# - The course's source: the talk *Playing with Containers* (Marco Mambelli, Fermilab, 2024) and its demo,
+#   [glideinWMS/containers](https://github.com/glideinWMS/containers)
+#   ([workspaces](https://github.com/glideinWMS/containers/tree/main/workspaces)).
+# - HSF training: [Docker](https://hsf-training.github.io/hsf-training-docker/index.html) and
+#   [Apptainer/Singularity](https://hsf-training.github.io/hsf-training-singularity-webpage/).
+
+# %% [markdown]
 # ## Clean up
 
 # %%

@@ -321,6 +321,26 @@ check_quarter_cpu(quarter, quota_and_period) if lab.ready_for("engine", "cpu", t
 # </details>
 
 # %% [markdown]
+# ## References
+#
+# - The talk's cgroups: [container 101](https://q15928.github.io/2021/01/09/container-101/),
+#   [ideas for a cgroups UI](https://mairin.wordpress.com/2011/05/13/ideas-for-a-cgroups-ui/)
+# - The kernel's documentation: [Control Group v2](https://docs.kernel.org/admin-guide/cgroup-v2.html); v1's
+#   [cgroups](https://docs.kernel.org/admin-guide/cgroup-v1/cgroups.html),
+#   [memory](https://docs.kernel.org/admin-guide/cgroup-v1/memory.html) and
+#   [pids](https://docs.kernel.org/admin-guide/cgroup-v1/pids.html) controllers;
+#   [CFS bandwidth control](https://docs.kernel.org/scheduler/sched-bwc.html) (the CPU quota and throttling);
+#   [cgroups(7)](https://man7.org/linux/man-pages/man7/cgroups.7.html)
+# - Docker's [resource constraints](https://docs.docker.com/engine/containers/resource_constraints/)
+#   (`--memory`, `--cpus`, `--pids-limit`); the OCI runtime specification's
+#   [Linux resources](https://github.com/opencontainers/runtime-spec/blob/main/config-linux.md)
+# - The course's source: the talk *Playing with Containers* (Marco Mambelli, Fermilab, 2024) and its demo,
+#   [glideinWMS/containers](https://github.com/glideinWMS/containers)
+#   ([workspaces](https://github.com/glideinWMS/containers/tree/main/workspaces)).
+# - HSF training: [Docker](https://hsf-training.github.io/hsf-training-docker/index.html) and
+#   [Apptainer/Singularity](https://hsf-training.github.io/hsf-training-singularity-webpage/).
+
+# %% [markdown]
 # ## Clean up
 
 # %%

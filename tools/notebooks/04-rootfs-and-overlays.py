@@ -297,6 +297,24 @@ check_layer_position(motd_position, overlay.lowers) if lab.ready_for("engine", "
 # </details>
 
 # %% [markdown]
+# ## References
+#
+# - The talk's overlays: [what an overlay is](https://embeddedcomputing.com/technology/processing/understand-what-an-overlays-is-and-how-it-works),
+#   [whiteout files](https://www.nemunai.re/post/unveiling-whiteout-files/)
+# - The kernel's [Overlay Filesystem](https://docs.kernel.org/filesystems/overlayfs.html) (copy-up, whiteouts,
+#   opaque directories); [chroot(2)](https://man7.org/linux/man-pages/man2/chroot.2.html),
+#   [pivot_root(2)](https://man7.org/linux/man-pages/man2/pivot_root.2.html),
+#   [mount(8)](https://man7.org/linux/man-pages/man8/mount.8.html)
+# - Docker's [OverlayFS storage driver](https://docs.docker.com/engine/storage/drivers/overlayfs-driver/) and
+#   [`docker diff`](https://docs.docker.com/reference/cli/docker/container/diff/); the OCI image specification's
+#   [layers and whiteouts](https://github.com/opencontainers/image-spec/blob/main/layer.md)
+# - The course's source: the talk *Playing with Containers* (Marco Mambelli, Fermilab, 2024) and its demo,
+#   [glideinWMS/containers](https://github.com/glideinWMS/containers)
+#   ([workspaces](https://github.com/glideinWMS/containers/tree/main/workspaces)).
+# - HSF training: [Docker](https://hsf-training.github.io/hsf-training-docker/index.html) and
+#   [Apptainer/Singularity](https://hsf-training.github.io/hsf-training-singularity-webpage/).
+
+# %% [markdown]
 # ## Clean up
 #
 # Removes the lesson's containers and the image it built, then its work directory (unmounting anything left there).

@@ -27,13 +27,29 @@
 # - a secret **deleted in a later layer is still in the image**, and how to build so that it never gets there.
 
 # %%
+import re
 import tempfile
+from functools import partial
 from pathlib import Path
 
 import containerlab as cl
-from containerlab.course.lesson05 import check_layer_count, check_rebuilt_lines, check_recovered_secret
-from containerlab.engine.builds import build, context_files, context_tar, image_size, lesson_tag, save, saved_bytes
-from containerlab.engine.images import find_static_busybox
+from containerlab.course.lesson05 import (
+    check_dockerfile_prints,
+    check_layer_count,
+    check_rebuilt_lines,
+    check_recovered_secret,
+)
+from containerlab.engine.builds import (
+    build,
+    build_and_run,
+    context_files,
+    context_tar,
+    image_size,
+    lesson_tag,
+    save,
+    saved_bytes,
+)
+from containerlab.engine.images import BUSYBOX_IMAGE, find_static_busybox
 from containerlab.engine.overlay import remove_workdir, reset_workdir, workdir_for
 from containerlab.images import busybox_image, extract_layer, read_image
 from containerlab.images.dockerfile import lint, map_to_history, parse_dockerfile
@@ -354,6 +370,31 @@ recovered = None  # your answer: the key's text
 check_recovered_secret(recovered, SECRET) if lab.ready_for("engine", task="exercise 3") else None
 
 # %% [markdown]
+# **4. Build it: a Dockerfile the linter passes.** Write a Dockerfile whose image prints exactly the line
+# `PRINT_THIS` when it runs, and in which the linter of section 9 finds **nothing**. Nothing can be pulled, so start
+# `FROM` the course's busybox image; the linter objects to its implicit `latest` tag, so the cell below tags it with
+# its busybox version as `PINNED_BUSYBOX` (the tag carries your name: write your Dockerfile as an f-string,
+# `f"FROM {PINNED_BUSYBOX}\n..."`). The check lints your text first, then builds it for real (`docker build
+# --network none`; Podman 4 ignores that option and builds in the host's network), runs the image once with no
+# network and compares what it printed.
+
+# %%
+PRINT_THIS = "Built by me, passed by the linter"
+MINE = lesson_tag(lab, "mine")  # the tag your image gets
+PINNED_BUSYBOX = None
+if lab.ready_for("engine", task="pinning the base image"):
+    busybox_version = re.search(r"v(\d+\.\d+)", lab.run(BUSYBOX_IMAGE, ["busybox"]).output).group(1)
+    PINNED_BUSYBOX = lesson_tag(lab, "busybox", busybox_version)
+    build(lab, PINNED_BUSYBOX, {"Dockerfile": f"FROM {BUSYBOX_IMAGE}\n".encode()}, progress=None)
+    print("FROM containerlab/busybox ->", [f.rule for f in lint(parse_dockerfile(f"FROM {BUSYBOX_IMAGE}\n"))])
+    print("FROM PINNED_BUSYBOX       ->", [f.rule for f in lint(parse_dockerfile(f"FROM {PINNED_BUSYBOX}\n"))])
+
+# %%
+my_dockerfile = None  # your answer: the Dockerfile's text
+check_dockerfile_prints(my_dockerfile, PRINT_THIS, partial(build_and_run, lab, MINE)) if lab.ready_for(
+    "engine", task="exercise 4") else None
+
+# %% [markdown]
 # <details><summary>Solutions</summary>
 #
 # ```python
@@ -365,12 +406,41 @@ check_recovered_secret(recovered, SECRET) if lab.ready_for("engine", task="exerc
 # with tempfile.TemporaryDirectory() as scratch:
 #     extract_layer(leaky_tarball, layer, scratch)
 #     check_recovered_secret(Path(scratch, "tmp/api.key").read_text(), SECRET)
+#
+# my_dockerfile = f"""\
+# FROM {PINNED_BUSYBOX}
+# USER nobody
+# CMD ["echo", "{PRINT_THIS}"]
+# """
+# check_dockerfile_prints(my_dockerfile, PRINT_THIS, partial(build_and_run, lab, MINE))
 # ```
 # 1. `COPY`, `RUN` and `COPY` change files: three layers. `ENV`, `EXPOSE`, `USER` and `CMD` only change the config.
 # 2. `COPY requirements.txt` (line 3) does not read `app.py`, so it and the `RUN` after it (line 4) come from the
 #    cache. `COPY . /srv/app` (line 5) copies `app.py`: it misses, and lines 6 to 8 get a new parent.
 # 3. The key is in the layer of `COPY api.key /tmp/api.key`; the `rm` layer only hides it.
+# 4. A version tag instead of `latest` (`from-latest`), a user that is not root (`no-user`: busybox's `nobody`, uid
+#    65534, is in the image's `/etc/passwd`), and a `CMD` in exec form that prints the line when the container starts.
+#    A `RUN echo ...` would print it only in the build log. Three lines and no layer of your own: `USER` and `CMD`
+#    change only the config.
 # </details>
+
+# %% [markdown]
+# ## References
+#
+# - The talk's images: [Docker Engine](https://docs.docker.com/engine/), the
+#   [Dockerfile reference](https://docs.docker.com/reference/dockerfile/),
+#   [images and containers](https://circleci.com/blog/docker-image-vs-container/)
+# - Docker's guides: [build cache](https://docs.docker.com/build/cache/), [multi-stage builds](https://docs.docker.com/build/building/multi-stage/),
+#   [build secrets](https://docs.docker.com/build/building/secrets/), [`docker build`](https://docs.docker.com/reference/cli/docker/buildx/build/);
+#   [hadolint](https://github.com/hadolint/hadolint), whose rules the course's linter follows
+# - The OCI [image specification](https://github.com/opencontainers/image-spec/blob/main/spec.md): its
+#   [layers](https://github.com/opencontainers/image-spec/blob/main/layer.md) (with whiteouts) and
+#   [config](https://github.com/opencontainers/image-spec/blob/main/config.md)
+# - The course's source: the talk *Playing with Containers* (Marco Mambelli, Fermilab, 2024) and its demo,
+#   [glideinWMS/containers](https://github.com/glideinWMS/containers)
+#   ([workspaces](https://github.com/glideinWMS/containers/tree/main/workspaces)).
+# - HSF training: [Docker](https://hsf-training.github.io/hsf-training-docker/index.html) and
+#   [Apptainer/Singularity](https://hsf-training.github.io/hsf-training-singularity-webpage/).
 
 # %% [markdown]
 # ## Clean up

@@ -321,6 +321,24 @@ if lab.ready_for("engine", task="exercise 3"):
 # </details>
 
 # %% [markdown]
+# ## References
+#
+# - The talk's registries: [Docker Hub](https://hub.docker.com/), [Harbor](https://goharbor.io/), Fermilab's
+#   [Container Build Service](https://ssiwiki.fnal.gov/wiki/Container_Build_Service_Home)
+# - The OCI [distribution specification](https://github.com/opencontainers/distribution-spec/blob/main/spec.md) (the
+#   registry's HTTP API) and [image specification](https://github.com/opencontainers/image-spec/blob/main/spec.md):
+#   [image index](https://github.com/opencontainers/image-spec/blob/main/image-index.md),
+#   [manifest](https://github.com/opencontainers/image-spec/blob/main/manifest.md),
+#   [descriptors and digests](https://github.com/opencontainers/image-spec/blob/main/descriptor.md)
+# - [Distribution](https://github.com/distribution/distribution), the registry this lesson runs;
+#   [docker/build-push-action](https://github.com/docker/build-push-action) for CI
+# - The course's source: the talk *Playing with Containers* (Marco Mambelli, Fermilab, 2024) and its demo,
+#   [glideinWMS/containers](https://github.com/glideinWMS/containers)
+#   ([workspaces](https://github.com/glideinWMS/containers/tree/main/workspaces)).
+# - HSF training: [Docker](https://hsf-training.github.io/hsf-training-docker/index.html) and
+#   [Apptainer/Singularity](https://hsf-training.github.io/hsf-training-singularity-webpage/).
+
+# %% [markdown]
 # ## Clean up
 #
 # Stops the registry (its storage goes with it), then removes the lesson's containers and images.

@@ -17,14 +17,23 @@
 # %%
 import time
 import urllib.request
+from functools import partial
 from pathlib import Path
 
 import containerlab as cl
 from containerlab.compose import load_compose_file
-from containerlab.course.lesson08 import check_data_survives, check_start_order, check_web_port
+from containerlab.course.lesson08 import (
+    check_data_survives,
+    check_healthy_service,
+    check_start_order,
+    check_web_port,
+    healthy_project,
+)
+from containerlab.engine.overlay import remove_workdir, workdir_for
 from containerlab.render.compose_graph import compose_graph
 
 lab = cl.Lab("08-compose")
+WORK = workdir_for(lab)  # scratch space in /tmp for exercise 4's compose file, removed by the clean-up cell
 APP_FILE = Path("apps/compose-demo/compose.yaml")
 project = load_compose_file(APP_FILE)
 
@@ -90,7 +99,7 @@ compose_graph(project, title="The notes app, from its compose file")
 
 # %%
 if lab.ready_for("engine", task="running the app with Compose"):
-    from containerlab.engine.compose import ComposeApp, quiet
+    from containerlab.engine.compose import ComposeApp, quiet, start_compose_text
     from containerlab.widgets.compose import ComposeGraphView
 
     app = ComposeApp(lab, APP_FILE)
@@ -279,6 +288,22 @@ web_port_answer = None  # your answer: a port number
 check_web_port(web_port_answer, app) if lab.ready_for("engine", task="exercise 3") else None
 
 # %% [markdown]
+# **4. Build it: a service that becomes healthy.** `store` has a health check, and `web` and `worker` wait for it.
+# Write one service of your own, `ready`: its image (`containerlab/busybox`: nothing is pulled), a command that keeps
+# running, and a **healthcheck** whose test passes once the service is ready. Set `ready_service` to the service's
+# body as YAML (the lines that would sit under `ready:`). The check puts it into a one-service compose file (the
+# cell below shows the frame), reads it with the course's compose loader, starts it with Compose and asks `compose
+# ps` for its health until it is `healthy` (at most 30 s). It takes the project down afterwards.
+
+# %%
+print(healthy_project("image: ...\ncommand: ...\nhealthcheck:\n  test: ..."))
+
+# %%
+ready_service = None  # your answer: "image: containerlab/busybox\ncommand: ...\nhealthcheck:\n  ..."
+check_healthy_service(ready_service, partial(start_compose_text, lab, WORK)) if lab.ready_for(
+    "engine", task="exercise 4") else None
+
+# %% [markdown]
 # <details><summary>Solutions</summary>
 #
 # ```python
@@ -289,17 +314,50 @@ check_web_port(web_port_answer, app) if lab.ready_for("engine", task="exercise 3
 # app.up()
 # check_web_port(next(c for c in app.ps() if c.service == "web").host_port(8080), app)
 # app.down(volumes=True)
+#
+# ready_service = """
+# image: containerlab/busybox
+# command: ["sh", "-c", "sleep 2 && touch /tmp/ready && exec sleep 3600"]
+# healthcheck:
+#   test: ["CMD", "test", "-e", "/tmp/ready"]
+#   interval: 1s
+#   timeout: 2s
+#   retries: 10
+# """
+# check_healthy_service(ready_service, partial(start_compose_text, lab, WORK))
 # ```
 # `store` depends on nothing and both other services wait for it to be healthy, so it starts first. `stop` keeps the
 # containers (and their volumes); `down` removes containers and networks but keeps named volumes; `down -v` removes
 # those too. The file publishes `127.0.0.1::8080`, leaving the host port to the engine: `docker compose port web
 # 8080` prints it, and so does `docker ps`.
+# The `ready` service pretends to need two seconds to get ready, then says so with a file; its health check tests for
+# that file every second. The container's state is `running` at once, its health `starting` until the test first
+# passes, then `healthy` (after `retries` failures in a row it would be `unhealthy`). `exec sleep` keeps the container
+# running: a command that ends stops the container, and no health check can pass.
 # </details>
+
+# %% [markdown]
+# ## References
+#
+# - The talk's composition and orchestration: [Docker Compose](https://docs.docker.com/compose/), podman-compose
+#   ([containers/podman-compose](https://github.com/containers/podman-compose))
+# - The [Compose Specification](https://github.com/compose-spec/compose-spec/blob/main/spec.md) (services,
+#   `depends_on` conditions, `healthcheck`, networks, volumes) and Docker's
+#   [`docker compose` reference](https://docs.docker.com/reference/cli/docker/compose/)
+# - The Dockerfile's [HEALTHCHECK](https://docs.docker.com/reference/dockerfile/#healthcheck), which a service's
+#   `healthcheck:` overrides
+# - The course's source: the talk *Playing with Containers* (Marco Mambelli, Fermilab, 2024) and its demo,
+#   [glideinWMS/containers](https://github.com/glideinWMS/containers)
+#   ([workspaces](https://github.com/glideinWMS/containers/tree/main/workspaces)).
+# - HSF training: [Docker](https://hsf-training.github.io/hsf-training-docker/index.html) and
+#   [Apptainer/Singularity](https://hsf-training.github.io/hsf-training-singularity-webpage/).
 
 # %% [markdown]
 # ## Clean up
 #
-# Removes the app (if still up), its images, networks and volumes: everything labelled with this lesson.
+# Removes the app (if still up), its images, networks and volumes: everything labelled with this lesson, and the
+# scratch directory of exercise 4.
 
 # %%
+remove_workdir(WORK)  # exercise 4's compose file, if you made one
 print(lab.cleanup())
