@@ -286,9 +286,12 @@ def _start_podman_service(socket_path: str, wait: float = 10.0) -> bool:
     # cwd: conmon leaves an empty "oom" marker in the service's working directory when a container is
     # OOM-killed; in the socket's private runtime directory it litters nobody's project folder.
     with open(Path(socket_path).parent / "containerlab-service.log", "ab") as log:
+        # The service is shared by every learner of this user: it is nobody's run, so it does not carry the
+        # starting learner's owner (cleanups stop the processes of an owner's run).
         subprocess.Popen([podman, "system", "service", "--time=0", f"unix://{socket_path}"],
                          stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True,
-                         cwd=Path(socket_path).parent)
+                         cwd=Path(socket_path).parent,
+                         env={key: value for key, value in os.environ.items() if key != "CONTAINERLAB_OWNER"})
     deadline = time.monotonic() + wait
     while time.monotonic() < deadline:
         if _probe_unix(socket_path) == "up":

@@ -117,12 +117,26 @@ def _ancestors() -> set[str]:
     return chain
 
 
+# Shared engine daemons: never a run's process, even when started from a shell that had the run's owner set
+# (killing one would take every learner's containers down with it).
+ENGINE_DAEMONS = frozenset({"dockerd", "containerd", "podman", "conmon", "containerd-shim", "containerd-shim-runc-v2"})
+
+
 def _pids_with_owner(owner: str) -> list[str]:
-    """Processes (not this one nor its parents) that inherited the run's owner in their environment."""
+    """Processes (not this one nor its parents, nor an engine daemon) that inherited the run's owner."""
     marker = f"CONTAINERLAB_OWNER={owner}".encode()
     mine = _ancestors()
     return [entry.name for entry in Path("/proc").iterdir()
-            if entry.name.isdigit() and entry.name not in mine and marker in _environ(entry.name).split(b"\0")]
+            if entry.name.isdigit() and entry.name not in mine and marker in _environ(entry.name).split(b"\0")
+            and _process_name(entry.name) not in ENGINE_DAEMONS]
+
+
+def _process_name(pid: str) -> str:
+    """The program a process runs (its comm), '' when it is gone."""
+    try:
+        return Path(f"/proc/{pid}/comm").read_text().strip()
+    except OSError:
+        return ""
 
 
 def course_processes(owner: str) -> list[str]:
