@@ -109,14 +109,19 @@ def _wanted_engine() -> str | None:
     return wanted
 
 
-def _rootless_podman_socket() -> str:
-    """Where rootless Podman's API socket lives: $XDG_RUNTIME_DIR, /run/user/UID, or (with no login
-    session, e.g. under runuser or cron) Podman's own fallback /tmp/podman-run-UID."""
+def rootless_runtime_dir() -> str:
+    """Rootless Podman's runtime directory: $XDG_RUNTIME_DIR, /run/user/UID, or (with no login session, e.g.
+    under su, runuser or cron) Podman's own fallback /tmp/podman-run-UID."""
     runtime = os.environ.get("XDG_RUNTIME_DIR")
     if not runtime:
         session = f"/run/user/{os.getuid()}"
         runtime = session if os.path.isdir(session) else f"{tempfile.gettempdir()}/podman-run-{os.getuid()}"
-    return f"{runtime}/podman/podman.sock"
+    return runtime
+
+
+def _rootless_podman_socket() -> str:
+    """Where rootless Podman's API socket lives: podman/podman.sock in its runtime directory."""
+    return f"{rootless_runtime_dir()}/podman/podman.sock"
 
 
 def _has_subordinate_ids(subuid: str = "/etc/subuid") -> bool:

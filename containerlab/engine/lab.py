@@ -73,7 +73,7 @@ from .cleanup import (
     remove_labelled,
     remove_named,
 )
-from .connect import Engine, connect
+from .connect import Engine, connect, rootless_runtime_dir
 from .guards import (
     _loopback_ports,
     _required_memory_limit,
@@ -333,10 +333,15 @@ class Lab:
         if not self.available:
             # No engine (Binder): every engine line says so in one line instead of failing in the shell.
             values["ENGINE"] = NO_ENGINE_STAND_IN
-        os.environ.update(values)
+        exported = dict(values)
+        if self.available and self.engine.is_podman and self.engine.rootless and not os.environ.get("XDG_RUNTIME_DIR"):
+            # No login session (su, runuser, cron): the podman CLI would have no runtime directory ("runroot must
+            # be set"); it gets the one the course's Podman service uses, so both see the same containers.
+            exported["XDG_RUNTIME_DIR"] = rootless_runtime_dir()
+        os.environ.update(exported)
         self.workdir.mkdir(mode=0o755, parents=True, exist_ok=True)
         env_file = self.workdir / CLI_ENV_FILE
-        env_file.write_text("".join(f"export {key}={shlex.quote(value)}\n" for key, value in values.items()))
+        env_file.write_text("".join(f"export {key}={shlex.quote(value)}\n" for key, value in exported.items()))
         return CliEnvironment(values, env_file)
 
     def _show(self, command: CommandLine, echo: bool | None) -> CommandLine:

@@ -96,10 +96,11 @@ if lab.ready_for("engine", task="naming the pieces"):
 
 # %% [markdown]
 # The host can reach every container on its bridges directly, by the container's address (the host is on the
-# bridge). Nothing is published yet, so nothing but this machine and its containers can.
+# bridge). Nothing is published yet, so nothing but this machine and its containers can. (A rootless engine's
+# bridge lives in the user's own network namespace, which the host is not on: there only published ports reach in.)
 
 # %%
-if lab.ready_for("engine", task="fetching web's page from the host"):
+if lab.ready_for("engine", "rootful", task="fetching web's page from the host"):
     address = web.facts().networks[0].ip_address
     print(urllib.request.urlopen(f"http://{address}/", timeout=5).read().decode(), end="")
 
