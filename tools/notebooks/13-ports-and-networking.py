@@ -75,10 +75,11 @@ if lab.ready_for("engine", task="starting a web server"):
 #
 # A **veth pair** is two network interfaces joined like the ends of a cable: what goes in one comes out of the other.
 # The engine moved one end into the container and named it `eth0`; the other stayed on the host, as `veth...`, and
-# was attached to the bridge. `/sys/class/net/eth0/iflink` inside names its peer's interface number.
+# was attached to the bridge. `/sys/class/net/eth0/iflink` inside names its peer's interface number. (With a
+# rootless engine the other end and the bridge are in the user's own network namespace, not on the host.)
 
 # %%
-if lab.ready_for("engine", task="finding web's veth pair on the host"):
+if lab.ready_for("engine", "rootful", task="finding web's veth pair on the host"):
     peer_index = lab.exec(web, ["cat", "/sys/class/net/eth0/iflink"], echo=False).output.strip()
     peer = next(name for name in os.listdir("/sys/class/net")
                 if Path(f"/sys/class/net/{name}/ifindex").read_text().strip() == peer_index)
@@ -90,7 +91,7 @@ if lab.ready_for("engine", task="finding web's veth pair on the host"):
     print("the bridge's address is web's gateway:", f"inet {gateway}/" in bridge_addresses)
 
 # %% tags=["nbval-ignore-output"]
-if lab.ready_for("engine", task="naming the pieces"):
+if lab.ready_for("engine", "rootful", task="naming the pieces"):
     print(f"peer {peer}, bridge {bridge}, gateway {gateway}")
     print(run_on_host(["ip", "-o", "link", "show", "master", bridge]).count("veth"), "veth interfaces on", bridge)
 
