@@ -86,8 +86,10 @@ def _serve(tmp_path_factory, env: dict[str, str]):
         log.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser():
+    """Chromium for one test module. Not for the session: Playwright's sync API keeps its event loop running in
+    the main thread while it is open, and later tests that start Playwright (the hub's) or asyncio would fail."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
