@@ -356,13 +356,15 @@ def build_box(engine: Engine, *, image: str = BOX_IMAGE, progress: Progress = pr
     with tempfile.TemporaryDirectory(prefix="box-build-", dir=CACHE_DIR) as work:
         context = _context(cli, Path(work), progress)
         progress(f"Building {engine_image} ({cli} build --network host: apt reaches this machine's Debian mirror)")
-        _stream([cli, "build", "--network=host", "--target=engine", f"--tag={engine_image}", str(context)], progress,
+        # --force-rm: a failed step's container goes too (the classic builder keeps it by default).
+        build = [cli, "build", "--force-rm", "--network=host"]
+        _stream([*build, "--target=engine", f"--tag={engine_image}", str(context)], progress,
                 f"Building {engine_image}")
         archive = _lab_images(cli, _box_image_names(engine), progress)
         seed = _engine_seed(cli, engine_image, archive, context, progress)
         os.link(seed, context / "images" / ENGINE_SEED)  # the cache and the context share CACHE_DIR
         progress(f"Building {image}")
-        _stream([cli, "build", "--network=host", f"--tag={image}", str(context)], progress, f"Building {image}")
+        _stream([*build, f"--tag={image}", str(context)], progress, f"Building {image}")
     image_id = _cli([cli, "image", "inspect", "--format", "{{.Id}}", image]).stdout.decode().strip()
     progress(f"{image}: built in {time.monotonic() - started:.0f} s")
     return image_id

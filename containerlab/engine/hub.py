@@ -279,8 +279,9 @@ def build_hub_image(*, image: str = HUB_IMAGE, box_image: str = box.BOX_IMAGE,
         shutil.copytree(_hub_wheels(box_image, progress), context / "wheels")
         shutil.copy2(HUB_DIR / "singleuser.Dockerfile", context / "Dockerfile")
         progress(f"Building {image} FROM {box_image} (offline: the wheels are in the build context)")
-        done = subprocess.run(["docker", "build", "--network=none", "--memory=1g", f"--build-arg=BOX_IMAGE={box_image}",
-                               f"--tag={image}", str(context)], capture_output=True, text=True)
+        done = subprocess.run(["docker", "build", "--force-rm", "--network=none", "--memory=1g",
+                               f"--build-arg=BOX_IMAGE={box_image}", f"--tag={image}", str(context)],
+                              capture_output=True, text=True)
         if done.returncode != 0:
             why = [line for line in (done.stdout + done.stderr).splitlines() if line.strip()][-3:]
             raise HubError(f"Building {image} failed: {' | '.join(why)}",
