@@ -142,15 +142,8 @@ class _WatchedHTTPConnection(http.client.HTTPConnection):
             self._deadline.watch(self.sock)
 
 
-class _WatchedHTTPSConnection(http.client.HTTPSConnection):
-    def __init__(self, *args: Any, deadline: _Deadline | None = None, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._deadline = deadline
-
-    def connect(self) -> None:
-        super().connect()
-        if self._deadline is not None:
-            self._deadline.watch(self.sock)
+class _WatchedHTTPSConnection(_WatchedHTTPConnection, http.client.HTTPSConnection):
+    """The same watch on the TLS socket (HTTPSConnection.connect wraps it before the watch starts)."""
 
 
 class _WatchedHTTPHandler(urllib.request.HTTPHandler):
