@@ -8,9 +8,10 @@ from __future__ import annotations
 from typing import Any
 
 from ..kernel.cgroups import read_cgroup_version
+from .engine_checks import check_container
 from .grading import CheckResult, unanswered
 
-__all__ = ["check_default_uid", "check_cgroup_version"]
+__all__ = ["check_default_uid", "check_cgroup_version", "check_first_container"]
 
 
 def check_default_uid(answer: Any) -> CheckResult:
@@ -39,3 +40,12 @@ def check_cgroup_version(answer: Any, proc: str = "/proc") -> CheckResult:
     if given in (actual, actual.lstrip("v")):
         return CheckResult(True, f"Right: this host runs cgroup {actual}.")
     return CheckResult(False, f"{answer!r} is not what this host's mount table says.", hint)
+
+
+def check_first_container(lab: Any) -> CheckResult:
+    """Exercise 00.3 (terminal): a busybox container $LAB-first, typed with the course's labels, still running."""
+    hint = ("In a terminal: type the `source` line printed above, then `$ENGINE run -d --name $LAB-first --memory 256m "
+            "--pids-limit 256 $LABELS containerlab/busybox sleep 3600`; `$ENGINE ps` should list it.")
+    return check_container(lab.state(), "first", image="containerlab/busybox", hint=hint,
+                           right="Right: $LAB-first runs in the background, and its labels let "
+                                 "`python -m containerlab clean` find it.")
