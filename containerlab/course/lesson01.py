@@ -9,9 +9,10 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from .engine_checks import container_problem
 from .grading import CheckResult, grade_set, unanswered
 
-__all__ = ["check_host_pid", "check_shared_with_host", "SHAREABLE"]
+__all__ = ["check_host_pid", "check_shared_with_host", "check_own_hostname", "SHAREABLE"]
 
 
 def check_host_pid(container: Any, answer: Any, proc: str = "/proc") -> CheckResult:
@@ -47,3 +48,18 @@ def check_shared_with_host(answer: Iterable[str] | None) -> CheckResult:
     return grade_set(answer, SHARED_WITH_HOST, SHAREABLE, hint=hint, extra="the container's own", lacking="shared too",
                      right="Right: one kernel and its clock are shared; hostname, files and process list "
                            "are the container's own (UTS, mount and PID namespaces).")
+
+
+def check_own_hostname(lab: Any, hostname: str = "lab01") -> CheckResult:
+    """Exercise 01.3 (terminal): a running busybox container $LAB-box whose UTS namespace says ``hostname``."""
+    hint = (f"In a terminal (after the source line): `$ENGINE run -d --name $LAB-box --hostname {hostname} "
+            "--memory 256m --pids-limit 256 $LABELS containerlab/busybox sleep 3600`, then "
+            "`$ENGINE exec $LAB-box hostname`.")
+    _, problem = container_problem(lab.state(), "box", image="containerlab/busybox")
+    if problem:
+        return CheckResult(False, problem, hint)
+    inside = lab.exec("box", ["hostname"], echo=False).output.strip()
+    if inside != hostname:
+        return CheckResult(False, f"$LAB-box runs, but inside it the hostname is {inside!r}, not {hostname!r}.", hint)
+    return CheckResult(True, f"Right: inside $LAB-box the hostname is {hostname}, while the host keeps its own: "
+                             "each container gets its own UTS namespace.")

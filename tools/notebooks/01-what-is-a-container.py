@@ -10,6 +10,9 @@
 # - a container is an ordinary **process you can see from the host**, with a different PID inside;
 # - what a container has of its own (user space: files, hostname, process list) and what it shares;
 # - how that differs from a **virtual machine**, and where the user-mode / kernel-mode line runs.
+#
+# Each Python call prints first, after a `$`, the `docker` (or `podman`) command it stands for; in the cells that
+# start with `!` or `%%bash` you type those commands yourself.
 
 # %%
 import os
@@ -17,11 +20,13 @@ from pathlib import Path
 
 import containerlab as cl
 from containerlab.course import check_host_pid, check_shared_with_host
+from containerlab.course.lesson01 import check_own_hostname
 from containerlab.kernel import compare_namespaces, read_namespaces
 from containerlab.kernel.process import list_pids, read_process
 from containerlab.render import containers_vs_vms, user_kernel_split
 
-lab = cl.Lab("01-what-is-a-container")
+lab = cl.Lab("01-what-is-a-container", echo=True)  # echo: print the docker/podman command behind every action
+cli = lab.cli_env()                                # $ENGINE, $LAB, $LABELS, ... for the ! and %%bash cells
 HOST_KERNEL = os.uname().release
 
 # %% tags=["nbval-ignore-output"]
@@ -39,6 +44,14 @@ if lab.ready_for("engine", task="comparing the kernel inside containers with the
     for image in ("containerlab/busybox", "containerlab/debian"):
         inside = lab.run(image, ["uname", "-r"]).output.strip()
         print(f"{image:21}  uname -r inside {'==' if inside == HOST_KERNEL else '!='} the host's")
+
+# %% [markdown]
+# The same comparison at the command line. `$(...)` captures what a command prints; the host's `uname -r` runs
+# outside any container.
+
+# %% language="bash"
+# inside=$($ENGINE run --rm --memory 256m --pids-limit 256 $LABELS containerlab/debian uname -r)
+# [ "$inside" = "$(uname -r)" ] && echo "same kernel inside the container and on the host" || echo "different kernels"
 
 # %% [markdown]
 # The user space, on the other hand, is the image's own. `/etc/os-release` describes the distribution
@@ -86,6 +99,15 @@ if lab.ready_for("engine", task="comparing the host's view with the container's"
     print("the host sees more processes than the container:", len(list_pids()) > len(visible_inside))
 
 # %% [markdown]
+# The engine knows that host PID too: `inspect --format` picks one field of what it knows about a container (Go
+# templates use `{{ }}`, so they go in a `%%bash` cell). The host's `/proc/PID/cmdline` of that PID is the
+# container's `sleep`. (`$LAB-sleeper` is the container's name: `$LAB` is this lesson's prefix for your names.)
+
+# %% language="bash"
+# pid=$($ENGINE inspect --format '{{.State.Pid}}' $LAB-sleeper)
+# echo "host process of \$LAB-sleeper: $(tr '\0' ' ' < /proc/$pid/cmdline)"
+
+# %% [markdown]
 # What makes its view so small? **Namespaces** (notebook 02): the container's process sits in its own PID, network,
 # IPC, mount and UTS namespaces — the talk's five. Each namespace is a kernel object with an inode number; two
 # processes share a namespace exactly when the numbers match.
@@ -109,7 +131,7 @@ containers_vs_vms(containers=["sleeper", "busybox", "debian"], vms=["vm-1", "vm-
 
 # %% tags=["nbval-ignore-output"]
 if lab.ready_for("engine", task="timing a container start"):
-    timings = sorted(lab.run("containerlab/busybox", "true").seconds for _ in range(5))
+    timings = sorted(lab.run("containerlab/busybox", "true", echo=False).seconds for _ in range(5))
     print(f"create + start + wait + remove a container: {timings[2]:.2f} s (median of 5); "
           "booting a VM takes tens of seconds")
 
@@ -148,7 +170,7 @@ print(f"PID 1 in this world: {first.command[:60]!r}")
 # ## Exercises
 #
 # **1.** Find the **host PID** of the sleeper's `sleep` process and set `host_pid` to it. Ask the engine
-# (`sleeper.inspect()["State"]["Pid"]`), or find it the host's way: look for the process whose
+# (`sleeper.inspect()["State"]["Pid"]`, which is what `$ENGINE inspect` prints), or find it the host's way: look for the process whose
 # `/proc/PID/cgroup` mentions the container's ID (`sleeper.id`).
 
 # %%
@@ -165,6 +187,18 @@ shared = None  # your answer, e.g. {"kernel"}
 check_shared_with_host(shared)
 
 # %% [markdown]
+# **3. In a terminal.** Open one (*File › New › Terminal*) and type the `source` line this cell prints (it sets
+# `$ENGINE`, `$LAB` and `$LABELS` there). Start a busybox container named `$LAB-box`, in the background, running
+# `sleep 3600`, with its own hostname **`lab01`** (`run --help` lists the option), with the limits and labels of the
+# commands above. Compare `$ENGINE exec $LAB-box hostname` with the terminal's own `hostname`.
+
+# %% tags=["nbval-ignore-output"]
+print("in a terminal, type first:", cli.terminal_line)
+
+# %%
+check_own_hostname(lab) if lab.ready_for("engine", task="checking $LAB-box") else None
+
+# %% [markdown]
 # <details><summary>Solutions</summary>
 #
 # ```python
@@ -175,9 +209,18 @@ check_shared_with_host(shared)
 #
 # check_shared_with_host({"kernel", "clock"})
 # ```
+# ```bash
+# # 3. (in the terminal, after the source line)
+# $ENGINE run -d --name $LAB-box --hostname lab01 --memory 256m --pids-limit 256 $LABELS containerlab/busybox sleep 3600
+# $ENGINE exec $LAB-box hostname
+# hostname
+# ```
+# ```python
+# check_own_hostname(lab)
+# ```
 # The hostname, the files and the process list come from the container's UTS, mount and PID namespaces. The clock
 # is the kernel's: Linux has a time namespace, but it only offsets the monotonic and boot clocks, and engines
-# do not use it by default.
+# do not use it by default. `--hostname` sets the name inside the container's own UTS namespace; the host's stays.
 # </details>
 
 # %% [markdown]
