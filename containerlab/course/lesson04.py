@@ -12,9 +12,10 @@ from collections.abc import Sequence
 from typing import Any
 
 from ..kernel.overlay import LowerDir, entry_kind, is_whiteout
+from .engine_checks import container_problem
 from .grading import CheckResult, unanswered
 
-__all__ = ["check_whiteout_marker", "check_whiteout_path", "check_layer_position"]
+__all__ = ["check_whiteout_marker", "check_whiteout_path", "check_layer_position", "check_deleted_in_terminal"]
 
 _CHAR_WORDS = ("c", "char", "chr", "character", "character device", "char device", "character special file",
                "s_ifchr")
@@ -105,3 +106,28 @@ def check_layer_position(answer: Any, lowers: Sequence[LowerDir], label: str = "
     if position == actual - 1:
         return CheckResult(False, "One short: did you count from 0, or leave out the init layer?", hint)
     return CheckResult(False, f"Lowerdir {position} is not the {label} layer.", hint)
+
+
+def check_deleted_in_terminal(lab: Any, overlay: Any, path: str = "/srv/www") -> CheckResult:
+    """Exercise 04.4 (terminal): ``path`` deleted inside the running $LAB-layered, seen in its upper dir and diff.
+
+    ``overlay`` is the container's `ContainerOverlay`: its upper dir on the host and the engine's `docker diff`.
+    """
+    hint = (f"In a terminal (after the source line): `$ENGINE exec $LAB-layered rm -r {path}`, then "
+            "`$ENGINE diff $LAB-layered` lists it with a D.")
+    _, problem = container_problem(lab.state(), "layered")
+    if problem:
+        return CheckResult(False, problem, hint)
+    marker = os.path.join(overlay.upper, path.strip("/"))
+    try:
+        info = os.lstat(marker)
+    except OSError:
+        return CheckResult(False, f"The upper dir holds nothing at {path} yet: it is still the image's.", hint)
+    if not is_whiteout(info.st_mode, info.st_rdev):
+        return CheckResult(False, f"The upper dir holds {path} as a {entry_kind(info.st_mode)}, not a whiteout: "
+                                  "it is still there inside the container.", hint)
+    if not any(change.kind == "D" and change.path == path for change in overlay.engine_changes()):
+        return CheckResult(False, f"The upper dir has a whiteout at {path}, but `$ENGINE diff` does not list "
+                                  f"D {path}.", hint)
+    return CheckResult(True, f"Right: deleting {path} left a whiteout (a 0/0 character device) in the container's "
+                             f"upper dir, which `$ENGINE diff` reports as D {path}; the image layer below keeps it.")
