@@ -310,7 +310,7 @@ check_layer_position(motd_position, overlay.lowers) if lab.ready_for("engine", "
 # with `$ENGINE diff`. The check looks for the whiteout in the container's upper dir on the host, and in the diff.
 
 # %% tags=["nbval-ignore-output"]
-print("in a terminal, type first:", cli.terminal_line)
+print("in a terminal, type first:", lab.cli_env().terminal_line)  # (re)writes $WORK/cli.env, emptied in section 1
 
 # %%
 check_deleted_in_terminal(lab, overlay) if lab.ready_for("engine", "root", task="exercise 4") else None
