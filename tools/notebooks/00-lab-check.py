@@ -17,6 +17,7 @@
 import containerlab as cl
 from containerlab.course import check_cgroup_version, check_default_uid
 from containerlab.course.lesson00 import check_first_container
+from containerlab.engine.overlay import remove_workdir
 
 lab = cl.Lab("00-lab-check", echo=True)  # echo: print the docker/podman command behind every action
 cli = lab.cli_env()                      # $ENGINE, $LAB, $LABELS, $REPO, $WORK for the ! and %%bash cells
@@ -176,3 +177,4 @@ check_first_container(lab) if lab.ready_for("engine", task="checking $LAB-first"
 
 # %%
 print(lab.cleanup())
+work_removed = remove_workdir(lab.workdir)  # $WORK, where cli.env waited for a terminal

@@ -21,6 +21,7 @@ from pathlib import Path
 import containerlab as cl
 from containerlab.course import check_host_pid, check_shared_with_host
 from containerlab.course.lesson01 import check_own_hostname
+from containerlab.engine.overlay import remove_workdir
 from containerlab.kernel import compare_namespaces, read_namespaces
 from containerlab.kernel.process import list_pids, read_process
 from containerlab.render import containers_vs_vms, user_kernel_split
@@ -246,3 +247,4 @@ check_own_hostname(lab) if lab.ready_for("engine", task="checking $LAB-box") els
 
 # %%
 print(lab.cleanup())
+work_removed = remove_workdir(lab.workdir)  # $WORK, where cli.env waited for a terminal

@@ -30,6 +30,7 @@ from containerlab.course.lesson02 import (
     initial_namespaces,
 )
 from containerlab.engine.namespaces import lab_namespace_map, run_on_host, tools_ready
+from containerlab.engine.overlay import remove_workdir
 from containerlab.kernel.namespaces import NAMESPACE_TYPES, compare_namespaces, read_namespaces
 from containerlab.render.nsmap import namespace_map
 from containerlab.widgets.nsmap import NamespaceExplorer
@@ -355,3 +356,4 @@ check_sidecar(lab, web) if lab.ready_for("engine", "root", task="checking $LAB-s
 
 # %%
 print(lab.cleanup())
+work_removed = remove_workdir(lab.workdir)  # $WORK, where cli.env waited for a terminal

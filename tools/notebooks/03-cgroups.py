@@ -37,6 +37,7 @@ from containerlab.course.lesson03 import (
     files_table,
 )
 from containerlab.engine.cgroups import container_cgroup_dirs, container_stats, wait_for_exit, watch_cgroup
+from containerlab.engine.overlay import remove_workdir
 from containerlab.kernel.cgroups import (
     average_cpus,
     read_cgroup_version,
@@ -153,9 +154,11 @@ if lab.ready_for("engine", "memory", task="watching the OOM killer in a containe
 
 # %% [markdown]
 # The same at the command line: `run` (without `-d`) waits for the container and ends with its exit code, which the
-# shell keeps in `$?`.
+# shell keeps in `$?`. (The cell runs in `$WORK`: Podman's per-container monitor, conmon, leaves an empty `oom`
+# marker file in the directory `podman run` was started from when the OOM killer strikes.)
 
 # %% language="bash"
+# cd $WORK
 # $ENGINE run --rm --memory 32m --memory-swap 32m --pids-limit 256 $LABELS containerlab/debian python3 -c "hog = [b'x' * 2**22 for _ in range(100)]"
 # echo "exit code: $?"
 
@@ -386,3 +389,4 @@ check_capped(lab) if lab.ready_for("engine", "memory", "pids", task="checking $L
 
 # %%
 print(lab.cleanup())
+work_removed = remove_workdir(lab.workdir)  # $WORK, where cli.env waited for a terminal

@@ -31,6 +31,7 @@ from containerlab.course.lesson06 import (
     check_reference_parts,
 )
 from containerlab.engine.builds import build, lesson_tag
+from containerlab.engine.overlay import remove_workdir
 from containerlab.engine.registry import Registry, pull, push, running_registries, tag
 from containerlab.images import File, Layer, Step, build_image, parse_reference, sha256_digest
 from containerlab.images.registry_client import OciLayout
@@ -392,3 +393,4 @@ registry.stop()
 print("registry running:", registry.running, "| this lesson's registries left:",
       len(running_registries(lab.owner, lab.lesson)))
 print(lab.cleanup())
+work_removed = remove_workdir(lab.workdir)  # $WORK, where cli.env waited for a terminal
