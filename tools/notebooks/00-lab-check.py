@@ -16,7 +16,7 @@
 # %%
 import containerlab as cl
 from containerlab.course import check_cgroup_version, check_default_uid
-from containerlab.course.lesson00 import check_first_container
+from containerlab.course.lesson00 import check_first_container, check_greeter
 from containerlab.engine.overlay import remove_workdir
 
 lab = cl.Lab("00-lab-check", echo=True)  # echo: print the docker/podman command behind every action
@@ -131,6 +131,22 @@ print("in a terminal, type first:", cli.terminal_line)
 check_first_container(lab) if lab.ready_for("engine", task="checking $LAB-first") else None
 
 # %% [markdown]
+# **4. Build it.** Make a container to order, in the `%%bash` cell below (or in the terminal). It must
+# - be named `$LAB-greeter` and run `containerlab/busybox`, with the limits and `$LABELS` of the commands above;
+# - carry one more label, `role=greeter` (`--label`), and the environment variable `GREETING=bonjour` (`--env`);
+# - run `sh -c 'echo "$GREETING from $(hostname)"'`: a shell **inside** the container expands `$GREETING` and
+#   asks for the container's hostname. Keep the single quotes, so that your own shell passes the text on unexpanded.
+#
+# Leave out `--rm`: the check reads what the engine recorded about the container (its labels, its environment, its
+# exit code) and what it printed, which must be `bonjour from <the container's hostname>`.
+
+# %% language="bash"
+# # your command: $ENGINE run --name $LAB-greeter ...
+
+# %%
+check_greeter(lab) if lab.ready_for("engine", task="checking $LAB-greeter") else None
+
+# %% [markdown]
 # <details><summary>Solutions</summary>
 #
 # ```python
@@ -150,9 +166,19 @@ check_first_container(lab) if lab.ready_for("engine", task="checking $LAB-first"
 # ```python
 # check_first_container(lab)
 # ```
+# ```bash
+# # 4. (in a %%bash cell or the terminal)
+# $ENGINE run --name $LAB-greeter --label role=greeter --env GREETING=bonjour --memory 256m --pids-limit 256 $LABELS containerlab/busybox sh -c 'echo "$GREETING from $(hostname)"'
+# ```
+# ```python
+# check_greeter(lab)
+# ```
 # Running as root inside is the engine's default; lesson 07 shows what *rootless* changes about it.
 # `-d` (detached) gives the prompt back at once; the container runs on until `$ENGINE stop $LAB-first`, or the
 # clean-up cell below removes it.
+# `$LAB-greeter` printed its line and exited; an exited container stays, with its logs and the engine's record of
+# it, until `$ENGINE rm $LAB-greeter` (or the clean-up below). Its hostname is the start of its ID: the engine's
+# default when `run` gives none.
 # </details>
 
 # %% [markdown]

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import containerlab as cl
 from containerlab.course import check_host_pid, check_shared_with_host
-from containerlab.course.lesson01 import check_own_hostname
+from containerlab.course.lesson01 import check_box_script, check_own_hostname
 from containerlab.engine.overlay import remove_workdir
 from containerlab.kernel import compare_namespaces, read_namespaces
 from containerlab.kernel.process import list_pids, read_process
@@ -160,12 +160,18 @@ if lab.ready_for("engine", "root", task="reading the sleeper's current system ca
 #
 # On Binder (and in many cloud notebooks) this notebook's own kernel runs inside a container. The same
 # kernel facts are real here: this process's PID, the PID 1 of its world, and its namespaces.
+#
+# What PID 1 is depends on where the notebook runs, so your line will differ from the stored one: on a Linux
+# laptop, server or VM it is the init the machine booted (`/sbin/init`, `systemd`); in a container (Binder, the
+# course box) it is the container's first process. The stored output was recorded on a small cloud VM whose init
+# is a program called `/process_api`: that machine's own, not something the course or a container started.
 
 # %% tags=["nbval-ignore-output"]
 me = read_process("self")
 first = read_process(1)
 print(f"this notebook's kernel: PID {me.pid} (NSpid {me.ns_pids}), kernel {HOST_KERNEL}")
 print(f"PID 1 in this world: {first.command[:60]!r}")
+print("  (the init of the machine this notebook runs on, or the first process of the container it runs in)")
 
 # %% [markdown]
 # ## Exercises
@@ -200,6 +206,22 @@ print("in a terminal, type first:", cli.terminal_line)
 check_own_hostname(lab) if lab.ready_for("engine", task="checking $LAB-box") else None
 
 # %% [markdown]
+# **4. Build it: a container without an engine.** An engine is a convenient way to ask the kernel for namespaces;
+# `unshare` asks directly. Write `box_sh`, a small shell script that runs the command it is given (`"$@"`) the way a
+# container would:
+# - with its own hostname, **`box01`** (a new UTS namespace: `unshare --uts`, then `hostname box01` inside it);
+# - as **PID 1** of a new PID namespace (`--pid --fork`; the last shell hands PID 1 over with `exec "$@"`);
+# - seeing only its own processes in `ps` and `/proc` (`--mount-proc` mounts a fresh `/proc` for it).
+#
+# The check runs your script for real, as root, with a command of its own choosing that reports its hostname, PID
+# and namespaces. It runs it inside a UTS and mount namespace of its own, so even a script that renames "its"
+# machine leaves this one alone. `man unshare` lists the options.
+
+# %%
+box_sh = None  # your answer: the script's text, in a triple-quoted string: """ ... """
+check_box_script(box_sh) if lab.ready_for("root", task="running your script") else None
+
+# %% [markdown]
 # <details><summary>Solutions</summary>
 #
 # ```python
@@ -218,10 +240,19 @@ check_own_hostname(lab) if lab.ready_for("engine", task="checking $LAB-box") els
 # ```
 # ```python
 # check_own_hostname(lab)
+#
+# box_sh = """
+# unshare --uts --pid --fork --mount-proc sh -c 'hostname box01 && exec "$@"' box "$@"
+# """
+# check_box_script(box_sh)
 # ```
 # The hostname, the files and the process list come from the container's UTS, mount and PID namespaces. The clock
 # is the kernel's: Linux has a time namespace, but it only offsets the monotonic and boot clocks, and engines
 # do not use it by default. `--hostname` sets the name inside the container's own UTS namespace; the host's stays.
+# In the script, `sh -c '...' box "$@"` passes the script's arguments on to the inner shell (`box` becomes its
+# `$0`); that shell is PID 1 of the new namespace until `exec` replaces it with the command. Try it in a terminal
+# as root: save the line as `box.sh`, then `sh box.sh sh -c 'hostname; echo $$; ps'`. An engine does the same,
+# plus the mount, network and IPC namespaces, a cgroup, and a root filesystem of its own (notebooks 02 to 04).
 # </details>
 
 # %% [markdown]

@@ -290,7 +290,9 @@ if lab.ready_for("engine", "memory", "cpu", task="summarising the usage samples"
 # Every process is in some cgroup, including this notebook's own kernel. On Binder that is the cgroup of the
 # container the notebook runs in, with the memory and CPU limits the Binder service set; on your own machine it is
 # probably your login session's (or, where a line shows `/`, the root cgroup, whose numbers are the whole
-# machine's). The same reader as above, pointed at `/proc/self/cgroup`:
+# machine's). The same reader as above, pointed at `/proc/self/cgroup`. Your lines will differ from the stored ones:
+# they were recorded on a small cloud VM whose init, a program called `/process_api`, puts each command it starts in
+# a memory cgroup of its own (`/process_api/<id>`); that is the recording machine's arrangement, not the course's.
 
 # %% tags=["nbval-ignore-output"]
 for entry in read_proc_cgroup("self"):

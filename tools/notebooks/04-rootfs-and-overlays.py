@@ -27,6 +27,7 @@ from pathlib import Path
 import containerlab as cl
 from containerlab.course.lesson04 import (
     check_deleted_in_terminal,
+    check_layer_hides,
     check_layer_position,
     check_whiteout_marker,
     check_whiteout_path,
@@ -316,6 +317,28 @@ print("in a terminal, type first:", lab.cli_env().terminal_line)  # (re)writes $
 check_deleted_in_terminal(lab, overlay) if lab.ready_for("engine", "root", task="exercise 4") else None
 
 # %% [markdown]
+# **5. Build it: a layer by hand.** An image layer is a directory of changes. The cell below makes a *base* layer
+# with two files, `keep.txt` and `secret.txt`, and an empty directory `layer`. Fill `layer` (from Python or in a
+# terminal, as root) so that, stacked on the base, it **deletes** `secret.txt` and **adds** `hello.txt` holding `hi`.
+# Do not touch the base: a layer never changes the layers below it.
+#
+# The check stacks the two as an engine stacks an image's layers, read-only with your layer on top
+# (`mount -t overlay overlay -o lowerdir=layer:base merged`), and reads the union at `merged/`.
+
+# %%
+if lab.ready_for("root", task="making a base layer for exercise 5"):
+    BUILD = reset_workdir(WORK / "build-a-layer")
+    (BUILD / "base").mkdir()
+    (BUILD / "layer").mkdir()
+    (BUILD / "base/keep.txt").write_text("kept\n")
+    (BUILD / "base/secret.txt").write_text("do not ship me\n")
+    print("base:", sorted(os.listdir(BUILD / "base")), "| layer:", sorted(os.listdir(BUILD / "layer")))
+
+# %%
+# your answer: make the entries of BUILD / "layer" here (or in a terminal), then run the check
+check_layer_hides(BUILD / "layer", BUILD / "base") if lab.ready_for("root", task="exercise 5") else None
+
+# %% [markdown]
 # <details><summary>Solutions</summary>
 #
 # ```python
@@ -332,13 +355,19 @@ check_deleted_in_terminal(lab, overlay) if lab.ready_for("engine", "root", task=
 # ```
 # ```python
 # check_deleted_in_terminal(lab, overlay)
+#
+# os.mknod(BUILD / "layer/secret.txt", stat.S_IFCHR | 0o600, os.makedev(0, 0))  # the whiteout
+# (BUILD / "layer/hello.txt").write_text("hi\n")
+# check_layer_hides(BUILD / "layer", BUILD / "base")
 # ```
 # A whiteout is a character device numbered 0/0 (`ls -l` shows `c---------  0, 0`). The deletion of `/etc/motd`
 # is recorded in the container's own upper dir, at `etc/motd`; the image layer underneath keeps the file, which is
 # why deleting files in a later layer never makes an image smaller. In `lowerdir=` the top comes first: the init
 # layer (1), then the image's layers from the top down: `COPY app/` (2), `RUN mkdir` (3), `COPY motd` (4), and the
 # four busybox layers below. Deleting a whole directory of a lower layer leaves one whiteout, named like the
-# directory, whatever it held.
+# directory, whatever it held. A layer made by hand needs the same whiteout overlayfs made for you in section 2:
+# `mknod layer/secret.txt c 0 0` in a terminal does it too. Delete `secret.txt` from the base instead, and every
+# image built on that base changes: that is why layers are read-only.
 # </details>
 
 # %% [markdown]
