@@ -71,8 +71,9 @@ def check_own_hostname(lab: Any, hostname: str = "lab01") -> CheckResult:
 
 # What the grader asks the learner's script to run: it reports the facts a container would change, each line marked
 # with a fresh token, so that lines the script prints itself do not count.
-_PROBE = ('echo "{token} hostname=$(hostname)"; echo "{token} pid=$$"; echo "{token} uts=$(readlink /proc/self/ns/uts)"; '
-          'echo "{token} pidns=$(readlink /proc/self/ns/pid)"; echo "{token} procs=$(ls /proc | grep -c "^[0-9]")"')
+_PROBE = ('echo "{token} hostname=$(hostname)"; echo "{token} pid=$$"; '
+          'echo "{token} uts=$(readlink /proc/self/ns/uts)"; echo "{token} pidns=$(readlink /proc/self/ns/pid)"; '
+          'echo "{token} procs=$(ls /proc | grep -c "^[0-9]")"')
 _PROBED = ("hostname", "pid", "uts", "pidns", "procs")
 # The grader's own wrapper: a UTS and a mount namespace of its own, so that no script, right or wrong, can rename
 # this machine or leave a mount behind. It prints its UTS namespace, then runs the script with the probe.

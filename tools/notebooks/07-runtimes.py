@@ -159,18 +159,18 @@ elif lab.ready_for("engine", "root", task="running the bundle with crun"):
 # %% [markdown]
 # ## 3. The cost of each layer
 #
-# Start the same busybox container, running `true`, through four stacks, and take the median of five runs each:
+# Start the same busybox container, running `true`, through four stacks, and take the median of three runs each:
 # `docker run --rm` (CLI, daemon, containerd, shim, runc), `podman run --rm` (CLI, conmon, runc), `runc run` on the
 # bundle, and `unshare` making five namespaces with no image, cgroup or root switch at all.
 # (Podman keeps its own image store: the image is copied into it first if it is missing.)
 
 # %% tags=["nbval-ignore-output"]
 if lab.ready_for("engine", "root", task="timing the start-up of the same container four ways"):
-    timings, skipped = measure_startup(lab, bundle, runs=5)
+    timings, skipped = measure_startup(lab, bundle, runs=3)
     for line in skipped:
         print("skipped", line)
     cl.show(bar_chart([Bar(t.label, t.median, t.detail) for t in timings],
-                      title="Start-up of the same busybox container (median of 5)",
+                      title="Start-up of the same busybox container (median of 3)",
                       note="Measured live on this machine: the numbers change from run to run, the order hardly."))
 
 # %%
