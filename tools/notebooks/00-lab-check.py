@@ -82,16 +82,16 @@ if lab.ready_for("engine", task="running a first container"):
 # !$ENGINE run --rm --memory 256m --pids-limit 256 $LABELS containerlab/busybox echo hello from the command line
 
 # %% [markdown]
-# The two images hold different *user spaces*: busybox has one binary for every command, Debian has a
-# package manager and Python. Neither holds a kernel (notebook 01 shows why).
+# The two images hold different *user spaces*: busybox has one binary for every command (its `/bin/sh` is a link to
+# it), Debian has a package manager, Python and a shell of its own (`dash`). Neither holds a kernel (notebook 01
+# shows why).
 
 # %%
 if lab.ready_for("engine", task="looking inside the lab images"):
     for image in ("containerlab/busybox", "containerlab/debian"):
-        probe = lab.run(image, ["sh", "-c", "command -v python3 >/dev/null && echo yes || echo no"])
-        print(f"{image:21}  has python3: {probe.output.strip()}")
-    sh = lab.run("containerlab/busybox", ["readlink", "/bin/sh"])
-    print("in containerlab/busybox, /bin/sh is a link to", sh.output.strip())
+        probe = lab.run(image, ["sh", "-c", "command -v python3 >/dev/null && echo yes || echo no; readlink /bin/sh"])
+        has_python, shell = probe.output.split()
+        print(f"{image:21}  has python3: {has_python:3}  /bin/sh is a link to: {shell}")
 
 # %% [markdown]
 # The same question typed at the command line: `sh -c '...'` runs a small shell script inside the container.
