@@ -12,10 +12,11 @@ from pathlib import Path
 from typing import Any
 
 from ..kernel.namespaces import NAMESPACE_TYPES, NamespaceComparison, Namespaces, compare_namespaces, read_namespaces
+from .engine_checks import container_problem
 from .grading import CheckResult, answer_set, grade_set, unanswered
 
 __all__ = ["INITIAL_INODES", "check_net_and_uts", "check_new_uts_hostname", "check_pid_host_shares",
-           "initial_namespaces", "normalise_types"]
+           "check_sidecar", "initial_namespaces", "normalise_types"]
 
 # The kernel gives its first (initial) namespaces fixed inode numbers (include/linux/proc_ns.h).
 # net and mnt have none on most kernels, so they are left unknown.
@@ -172,3 +173,27 @@ def check_net_and_uts(container: Any, web: Any, proc: str | Path = "/proc") -> C
         return CheckResult(False, "Not quite: " + "; ".join(problems) + ".", hint)
     return CheckResult(True, "Right: it sees web's interfaces and localhost, and the host's hostname; "
                              "its processes, IPC and mounts are its own.")
+
+
+def check_sidecar(lab: Any, web: Any) -> CheckResult:
+    """Exercise 02.4 (terminal): a running container $LAB-sidecar in web's network namespace, not its PID one."""
+    hint = ("In a terminal (after the source line): `$ENGINE run -d --name $LAB-sidecar --network container:$LAB-web "
+            "--memory 256m --pids-limit 256 $LABELS containerlab/busybox sleep 3600`.")
+    found, problem = container_problem(lab.state(), "sidecar")
+    if problem:
+        return CheckResult(False, problem, hint)
+    assert found is not None
+    try:
+        mine, webs = read_namespaces(found.pid), read_namespaces(web.pid)
+    except OSError as err:
+        return CheckResult(False, f"Could not read the namespaces of $LAB-sidecar or web: {err}", hint)
+    if mine["net"] is None or webs["net"] is None:
+        return CheckResult(False, "This notebook cannot read the containers' namespaces (it needs root).", hint)
+    if mine["net"] != webs["net"]:
+        return CheckResult(False, "$LAB-sidecar runs in a network namespace of its own, not web's: "
+                                  "start it with --network container:$LAB-web.", hint)
+    if mine["pid"] == webs["pid"]:
+        return CheckResult(False, "$LAB-sidecar shares web's PID namespace too: only the network was asked for.", hint)
+    page = lab.exec("sidecar", ["wget", "-qO-", "http://127.0.0.1:8080/"], echo=False).output.strip()
+    return CheckResult(True, f"Right: $LAB-sidecar reaches web on its own 127.0.0.1:8080 ({page!r}): one network "
+                             "namespace, two containers, as in a Kubernetes pod.")

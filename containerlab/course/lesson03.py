@@ -9,10 +9,11 @@ from __future__ import annotations
 from typing import Any
 
 from ..kernel.cgroups import CGROUP_FILES, CgroupStats, CgroupVersion, read_pid_cgroup_stats
+from .engine_checks import container_problem
 from .grading import CheckResult, unanswered
 
 __all__ = ["files_table", "describe_limits", "check_oom_exit_code", "check_v2_file", "check_quarter_cpu",
-           "OOM_EXIT_CODE"]
+           "check_capped", "OOM_EXIT_CODE"]
 
 OOM_EXIT_CODE = 128 + 9  # the shell's convention: 128 + the number of the signal that killed it (SIGKILL)
 
@@ -124,3 +125,31 @@ def check_quarter_cpu(container: Any, answer: Any, proc: str = "/proc", root: st
         return CheckResult(False, "Those are the right numbers the wrong way round: quota first, then period.",
                            hint)
     return CheckResult(False, f"{pair} is not what the container's cgroup files say.", hint)
+
+
+def check_capped(lab: Any, memory_mib: int = 48, pids: int = 20) -> CheckResult:
+    """Exercise 03.4 (terminal): a running container $LAB-capped with the asked memory and pids limits.
+
+    The engine's record (`docker inspect`) and the kernel's cgroup files must both hold the limits.
+    """
+    hint = (f"In a terminal (after the source line): `$ENGINE run -d --name $LAB-capped --memory {memory_mib}m "
+            f"--pids-limit {pids} $LABELS containerlab/busybox sleep 3600`; then "
+            "`$ENGINE inspect --format '{{.HostConfig.Memory}} {{.HostConfig.PidsLimit}}' $LAB-capped`.")
+    found, problem = container_problem(lab.state(), "capped")
+    if problem:
+        return CheckResult(False, problem, hint)
+    assert found is not None
+    if found.memory != memory_mib * 2**20:
+        shown = f"{found.memory // 2**20} MiB" if found.memory else "no memory limit"
+        return CheckResult(False, f"$LAB-capped has {shown}, not {memory_mib} MiB (--memory {memory_mib}m).", hint)
+    if found.pids_limit != pids:
+        return CheckResult(False, f"$LAB-capped has a pids limit of {found.pids_limit or 'none'}, not {pids}.", hint)
+    try:
+        stats = read_pid_cgroup_stats(found.pid)
+    except (ProcessLookupError, FileNotFoundError):
+        return CheckResult(False, "$LAB-capped's process is not visible from this notebook.", hint)
+    if stats.memory_limit != memory_mib * 2**20 or stats.pids_max != pids:
+        return CheckResult(False, f"The engine records the limits, but the kernel's cgroup files say "
+                                  f"{stats.memory_limit} bytes and {stats.pids_max} processes.", hint)
+    return CheckResult(True, f"Right: {memory_mib} MiB and {pids} processes, recorded by the engine and written "
+                             "into the container's cgroup files, where the kernel enforces them.")

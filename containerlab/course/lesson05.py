@@ -12,9 +12,11 @@ from typing import Any
 from ..errors import LabError, ParseError
 from ..images.buildlog import predict_rebuild
 from ..images.dockerfile import lint, parse_dockerfile
+from .engine_checks import container_problem
 from .grading import CheckResult, unanswered
 
-__all__ = ["check_layer_count", "check_rebuilt_lines", "check_recovered_secret", "check_dockerfile_prints"]
+__all__ = ["check_layer_count", "check_rebuilt_lines", "check_recovered_secret", "check_dockerfile_prints",
+           "check_cli_build"]
 
 
 def check_layer_count(answer: Any, dockerfile_text: str) -> CheckResult:
@@ -130,3 +132,29 @@ def check_dockerfile_prints(dockerfile: Any, line: str, build_and_run: Callable[
                            "The container must print that one line and nothing else.")
     return CheckResult(True, f"Right: the linter finds nothing, the image built from what this machine already has, "
                              f"and its container printed {line!r}.")
+
+
+def check_cli_build(lab: Any, tag: str, message: str) -> CheckResult:
+    """Exercise 05.5 (terminal): the image ``tag`` built with the CLI, and a container $LAB-hello of it that printed
+    ``message`` and exited 0 (the engine's record and the container's logs are read)."""
+    hint = ("In a terminal (after the source line): `$ENGINE build -t $REPO-cli $LABELS $WORK/cli-app`, then "
+            "`$ENGINE run --name $LAB-hello --pull never --memory 256m --pids-limit 256 $LABELS $REPO-cli` "
+            "(no --rm: the check reads what it printed).")
+    found, problem = container_problem(lab.state(), "hello", running=None, image=tag)
+    if problem:
+        if "no container" in problem:
+            problem += " Build $REPO-cli first, then run it as $LAB-hello."
+        return CheckResult(False, problem, hint)
+    assert found is not None
+    if found.running:
+        return CheckResult(False, "$LAB-hello is still running: the app prints one line and ends, so wait a moment.",
+                           hint)
+    if found.exit_code != 0:
+        return CheckResult(False, f"$LAB-hello ended with exit code {found.exit_code}: `$ENGINE logs $LAB-hello` "
+                                  "says why.", hint)
+    printed = lab.container("hello").logs()
+    if message not in printed:
+        return CheckResult(False, f"$LAB-hello printed {printed.strip()[:80]!r}, not {message!r}: did you edit "
+                                  "$WORK/cli-app/message.txt and build again?", hint)
+    return CheckResult(True, "Right: `build -t` named the image, `run` made a container of it, and the container "
+                             "stays (exited) with its logs until `$ENGINE rm $LAB-hello`.")

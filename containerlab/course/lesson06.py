@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..errors import InvalidReferenceError
+from ..errors import InvalidReferenceError, LabError
 from ..images.manifest import sha256_digest
 from ..images.reference import parse_reference
 from .grading import CheckResult, unanswered
 
-__all__ = ["check_reference_parts", "check_manifest_digest", "check_pinned_reference"]
+__all__ = ["check_reference_parts", "check_manifest_digest", "check_pinned_reference", "check_pushed_tag"]
 
 
 def check_reference_parts(answer: Any, reference: str) -> CheckResult:
@@ -70,3 +70,23 @@ def check_pinned_reference(answer: Any, registry: str, repository: str, digest: 
     if parsed.digest != digest:
         return CheckResult(False, "That digest is not the first image's manifest digest.", hint)
     return CheckResult(True, "Right: pulling by digest gets exactly the first image, even after the tag moved.")
+
+
+def check_pushed_tag(client: Any, repository: str = "course/mine", tag: str = "v1") -> CheckResult:
+    """Exercise 06.4 (terminal): ``repository:tag`` pushed with the CLI, as the registry itself reports it."""
+    hint = ("In a terminal (after the source line): `$ENGINE tag $REPO-hello:v2 $REGISTRY/course/mine:v1`, then "
+            "`$ENGINE push $REGISTRY/course/mine:v1` (Podman: `podman push --tls-verify=false ...`, since this "
+            "registry speaks plain HTTP).")
+    try:
+        repositories = client.catalog()
+        if repository not in repositories:
+            return CheckResult(False, f"The registry has no repository {repository} (it has: "
+                                      f"{', '.join(repositories) or 'none'}).", hint)
+        tags = client.tags(repository)
+        if tag not in tags:
+            return CheckResult(False, f"{repository} has no tag {tag} (its tags: {', '.join(tags) or 'none'}).", hint)
+        digest = client.manifest_digest(repository, tag)
+    except (LabError, OSError) as err:
+        return CheckResult(False, f"The registry did not answer: {err}", hint)
+    return CheckResult(True, f"Right: the registry serves {repository}:{tag} as {digest[:19]}...: the tag named the "
+                             "registry (its address in front), the push sent the layers it lacked and the manifest.")

@@ -8,10 +8,13 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from ..kernel.process import read_process
 from ..runtime.spec import namespace_types, parse_id_map
+from .engine_checks import container_problem
 from .grading import CheckResult, grade_set, unanswered
 
-__all__ = ["STACK_PARTS", "LOW_LEVEL", "check_low_level", "check_exercise_spec", "check_rootless_root"]
+__all__ = ["STACK_PARTS", "LOW_LEVEL", "check_low_level", "check_exercise_spec", "check_rootless_root",
+           "check_monitor"]
 
 STACK_PARTS = ("docker engine", "podman", "cri-o", "apptainer", "runc", "crun", "containerd")
 # The lesson's rule: a low-level runtime is handed a bundle and makes the container; it never sees an image.
@@ -92,3 +95,27 @@ def check_rootless_root(answer: Any, uid_map: str | None) -> CheckResult:
     if uid == 0:
         return CheckResult(False, "0 is root inside; the kernel maps it to another uid outside.", hint)
     return CheckResult(False, f"uid {uid} is not what the map says root is outside.", hint)
+
+
+def check_monitor(lab: Any, answer: Any) -> CheckResult:
+    """Exercise 07.4 (terminal): a running $LAB-monitored, and the name of its parent process on the host."""
+    hint = ("In a terminal (after the source line): `$ENGINE run -d --name $LAB-monitored --memory 256m "
+            "--pids-limit 256 $LABELS containerlab/busybox sleep 3600`; "
+            "`pid=$($ENGINE inspect --format '{{.State.Pid}}' $LAB-monitored)`; "
+            "`ps -o comm= -p $(ps -o ppid= -p $pid)` names its parent.")
+    found, problem = container_problem(lab.state(), "monitored")
+    if problem:
+        return CheckResult(False, problem, hint)
+    assert found is not None
+    missing = unanswered(answer, hint)
+    if missing is not None:
+        return missing
+    try:
+        parent = read_process(read_process(found.pid).ppid).name
+    except (ProcessLookupError, FileNotFoundError):
+        return CheckResult(False, "$LAB-monitored's process is not visible from this notebook.", hint)
+    given = str(answer).strip()
+    if given and (given == parent or parent.startswith(given) or given.startswith(parent)):
+        return CheckResult(True, f"Right: {parent} is the parent of the container's first process: it holds the "
+                                 "container's output and exit code, while the engine's CLI has long exited.")
+    return CheckResult(False, f"{given!r} is not the parent of $LAB-monitored's first process on the host.", hint)

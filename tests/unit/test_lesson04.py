@@ -72,3 +72,41 @@ def test_layer_position(lowers):
     assert check_layer_position(None, lowers).message == NOT_ANSWERED
     assert "no layer made by" in check_layer_position(1, lowers[:1]).message
     assert check_layer_position(2, lowers, label="COPY /opt/app/").passed
+
+
+def _base_and_layer(tmp_path: Path) -> tuple[Path, Path]:
+    (tmp_path / "base").mkdir()
+    (tmp_path / "layer").mkdir()
+    (tmp_path / "base/keep.txt").write_text("kept\n")
+    (tmp_path / "base/secret.txt").write_text("do not ship me\n")
+    return tmp_path / "layer", tmp_path / "base"
+
+
+def test_layer_hides_unanswered_and_a_touched_base(tmp_path):
+    from containerlab.course.lesson04 import check_layer_hides
+
+    layer, base = _base_and_layer(tmp_path)
+    assert check_layer_hides(None, base).message == NOT_ANSWERED
+    (base / "secret.txt").unlink()
+    assert "The base has lost secret.txt" in check_layer_hides(layer, base).message
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="whiteouts and overlay mounts need root")
+def test_layer_hides_mounts_the_learners_layer(tmp_path):
+    from containerlab.course.lesson04 import check_layer_hides
+    from containerlab.kernel.mountinfo import read_mountinfo
+
+    layer, base = _base_and_layer(tmp_path)
+    assert "still shows secret.txt" in check_layer_hides(layer, base).message
+    (layer / "secret.txt").write_text("emptied\n")
+    assert "as a file, which replaces it" in check_layer_hides(layer, base).message
+    (layer / "secret.txt").unlink()
+    os.mknod(layer / "secret.txt", 0o600 | 0o020000, os.makedev(0, 0))
+    assert "no file hello.txt" in check_layer_hides(layer, base).message
+    (layer / "hello.txt").write_text("hello\n")
+    assert "not 'hi'" in check_layer_hides(layer, base).message
+    (layer / "hello.txt").write_text("hi\n")
+    verdict = check_layer_hides(layer, base)
+    assert verdict.passed, verdict.message
+    assert (base / "secret.txt").exists()
+    assert not [m for m in read_mountinfo("self") if m.mount_point.startswith(str(tmp_path))]

@@ -10,6 +10,9 @@
 # - a container is an ordinary **process you can see from the host**, with a different PID inside;
 # - what a container has of its own (user space: files, hostname, process list) and what it shares;
 # - how that differs from a **virtual machine**, and where the user-mode / kernel-mode line runs.
+#
+# Each Python call prints first, after a `$`, the `docker` (or `podman`) command it stands for; in the cells that
+# start with `!` or `%%bash` you type those commands yourself.
 
 # %%
 import os
@@ -17,11 +20,14 @@ from pathlib import Path
 
 import containerlab as cl
 from containerlab.course import check_host_pid, check_shared_with_host
+from containerlab.course.lesson01 import check_box_script, check_own_hostname
+from containerlab.engine.overlay import remove_workdir
 from containerlab.kernel import compare_namespaces, read_namespaces
 from containerlab.kernel.process import list_pids, read_process
 from containerlab.render import containers_vs_vms, user_kernel_split
 
-lab = cl.Lab("01-what-is-a-container")
+lab = cl.Lab("01-what-is-a-container", echo=True)  # echo: print the docker/podman command behind every action
+cli = lab.cli_env()                                # $ENGINE, $LAB, $LABELS, ... for the ! and %%bash cells
 HOST_KERNEL = os.uname().release
 
 # %% tags=["nbval-ignore-output"]
@@ -39,6 +45,14 @@ if lab.ready_for("engine", task="comparing the kernel inside containers with the
     for image in ("containerlab/busybox", "containerlab/debian"):
         inside = lab.run(image, ["uname", "-r"]).output.strip()
         print(f"{image:21}  uname -r inside {'==' if inside == HOST_KERNEL else '!='} the host's")
+
+# %% [markdown]
+# The same comparison at the command line. `$(...)` captures what a command prints; the host's `uname -r` runs
+# outside any container.
+
+# %% language="bash"
+# inside=$($ENGINE run --rm --memory 256m --pids-limit 256 $LABELS containerlab/debian uname -r)
+# [ "$inside" = "$(uname -r)" ] && echo "same kernel inside the container and on the host" || echo "different kernels"
 
 # %% [markdown]
 # The user space, on the other hand, is the image's own. `/etc/os-release` describes the distribution
@@ -86,6 +100,15 @@ if lab.ready_for("engine", task="comparing the host's view with the container's"
     print("the host sees more processes than the container:", len(list_pids()) > len(visible_inside))
 
 # %% [markdown]
+# The engine knows that host PID too: `inspect --format` picks one field of what it knows about a container (Go
+# templates use `{{ }}`, so they go in a `%%bash` cell). The host's `/proc/PID/cmdline` of that PID is the
+# container's `sleep`. (`$LAB-sleeper` is the container's name: `$LAB` is this lesson's prefix for your names.)
+
+# %% language="bash"
+# pid=$($ENGINE inspect --format '{{.State.Pid}}' $LAB-sleeper)
+# echo "host process of \$LAB-sleeper: $(tr '\0' ' ' < /proc/$pid/cmdline)"
+
+# %% [markdown]
 # What makes its view so small? **Namespaces** (notebook 02): the container's process sits in its own PID, network,
 # IPC, mount and UTS namespaces — the talk's five. Each namespace is a kernel object with an inode number; two
 # processes share a namespace exactly when the numbers match.
@@ -109,8 +132,8 @@ containers_vs_vms(containers=["sleeper", "busybox", "debian"], vms=["vm-1", "vm-
 
 # %% tags=["nbval-ignore-output"]
 if lab.ready_for("engine", task="timing a container start"):
-    timings = sorted(lab.run("containerlab/busybox", "true").seconds for _ in range(5))
-    print(f"create + start + wait + remove a container: {timings[2]:.2f} s (median of 5); "
+    timings = sorted(lab.run("containerlab/busybox", "true", echo=False).seconds for _ in range(3))
+    print(f"create + start + wait + remove a container: {timings[1]:.2f} s (median of 3); "
           "booting a VM takes tens of seconds")
 
 # %% [markdown]
@@ -137,18 +160,24 @@ if lab.ready_for("engine", "root", task="reading the sleeper's current system ca
 #
 # On Binder (and in many cloud notebooks) this notebook's own kernel runs inside a container. The same
 # kernel facts are real here: this process's PID, the PID 1 of its world, and its namespaces.
+#
+# What PID 1 is depends on where the notebook runs, so your line will differ from the stored one: on a Linux
+# laptop, server or VM it is the init the machine booted (`/sbin/init`, `systemd`); in a container (Binder, the
+# course box) it is the container's first process. The stored output was recorded on a small cloud VM whose init
+# is a program called `/process_api`: that machine's own, not something the course or a container started.
 
 # %% tags=["nbval-ignore-output"]
 me = read_process("self")
 first = read_process(1)
 print(f"this notebook's kernel: PID {me.pid} (NSpid {me.ns_pids}), kernel {HOST_KERNEL}")
 print(f"PID 1 in this world: {first.command[:60]!r}")
+print("  (the init of the machine this notebook runs on, or the first process of the container it runs in)")
 
 # %% [markdown]
 # ## Exercises
 #
 # **1.** Find the **host PID** of the sleeper's `sleep` process and set `host_pid` to it. Ask the engine
-# (`sleeper.inspect()["State"]["Pid"]`), or find it the host's way: look for the process whose
+# (`sleeper.inspect()["State"]["Pid"]`, which is what `$ENGINE inspect` prints), or find it the host's way: look for the process whose
 # `/proc/PID/cgroup` mentions the container's ID (`sleeper.id`).
 
 # %%
@@ -165,6 +194,34 @@ shared = None  # your answer, e.g. {"kernel"}
 check_shared_with_host(shared)
 
 # %% [markdown]
+# **3. In a terminal.** Open one (*File › New › Terminal*) and type the `source` line this cell prints (it sets
+# `$ENGINE`, `$LAB` and `$LABELS` there). Start a busybox container named `$LAB-box`, in the background, running
+# `sleep 3600`, with its own hostname **`lab01`** (`run --help` lists the option), with the limits and labels of the
+# commands above. Compare `$ENGINE exec $LAB-box hostname` with the terminal's own `hostname`.
+
+# %% tags=["nbval-ignore-output"]
+print("in a terminal, type first:", cli.terminal_line)
+
+# %%
+check_own_hostname(lab) if lab.ready_for("engine", task="checking $LAB-box") else None
+
+# %% [markdown]
+# **4. Build it: a container without an engine.** An engine is a convenient way to ask the kernel for namespaces;
+# `unshare` asks directly. Write `box_sh`, a small shell script that runs the command it is given (`"$@"`) the way a
+# container would:
+# - with its own hostname, **`box01`** (a new UTS namespace: `unshare --uts`, then `hostname box01` inside it);
+# - as **PID 1** of a new PID namespace (`--pid --fork`; the last shell hands PID 1 over with `exec "$@"`);
+# - seeing only its own processes in `ps` and `/proc` (`--mount-proc` mounts a fresh `/proc` for it).
+#
+# The check runs your script for real, as root, with a command of its own choosing that reports its hostname, PID
+# and namespaces. It runs it inside a UTS and mount namespace of its own, so even a script that renames "its"
+# machine leaves this one alone. `man unshare` lists the options.
+
+# %%
+box_sh = None  # your answer: the script's text, in a triple-quoted string: """ ... """
+check_box_script(box_sh) if lab.ready_for("root", task="running your script") else None
+
+# %% [markdown]
 # <details><summary>Solutions</summary>
 #
 # ```python
@@ -175,9 +232,27 @@ check_shared_with_host(shared)
 #
 # check_shared_with_host({"kernel", "clock"})
 # ```
+# ```bash
+# # 3. (in the terminal, after the source line)
+# $ENGINE run -d --name $LAB-box --hostname lab01 --memory 256m --pids-limit 256 $LABELS containerlab/busybox sleep 3600
+# $ENGINE exec $LAB-box hostname
+# hostname
+# ```
+# ```python
+# check_own_hostname(lab)
+#
+# box_sh = """
+# unshare --uts --pid --fork --mount-proc sh -c 'hostname box01 && exec "$@"' box "$@"
+# """
+# check_box_script(box_sh)
+# ```
 # The hostname, the files and the process list come from the container's UTS, mount and PID namespaces. The clock
 # is the kernel's: Linux has a time namespace, but it only offsets the monotonic and boot clocks, and engines
-# do not use it by default.
+# do not use it by default. `--hostname` sets the name inside the container's own UTS namespace; the host's stays.
+# In the script, `sh -c '...' box "$@"` passes the script's arguments on to the inner shell (`box` becomes its
+# `$0`); that shell is PID 1 of the new namespace until `exec` replaces it with the command. Try it in a terminal
+# as root: save the line as `box.sh`, then `sh box.sh sh -c 'hostname; echo $$; ps'`. An engine does the same,
+# plus the mount, network and IPC namespaces, a cgroup, and a root filesystem of its own (notebooks 02 to 04).
 # </details>
 
 # %% [markdown]
@@ -203,3 +278,4 @@ check_shared_with_host(shared)
 
 # %%
 print(lab.cleanup())
+work_removed = remove_workdir(lab.workdir)  # $WORK, where cli.env waited for a terminal

@@ -11,7 +11,8 @@
 # - name the eight namespace types and what each one isolates;
 # - create namespaces by hand with `unshare`, and step into a running container's with `nsenter`;
 # - compare namespace inodes of the host and of containers, and read them off a **namespace map**;
-# - share namespaces on purpose (`--pid=host`, `--network=container:`) and see what a container then shares.
+# - share namespaces on purpose (`--pid=host`, `--network=container:`) and see what a container then shares,
+#   from Python and at the command line (each Python call prints the `docker`/`podman` command it stands for).
 
 # %%
 import os
@@ -25,14 +26,17 @@ from containerlab.course.lesson02 import (
     check_net_and_uts,
     check_new_uts_hostname,
     check_pid_host_shares,
+    check_sidecar,
     initial_namespaces,
 )
 from containerlab.engine.namespaces import lab_namespace_map, run_on_host, tools_ready
+from containerlab.engine.overlay import remove_workdir
 from containerlab.kernel.namespaces import NAMESPACE_TYPES, compare_namespaces, read_namespaces
 from containerlab.render.nsmap import namespace_map
 from containerlab.widgets.nsmap import NamespaceExplorer
 
-lab = cl.Lab("02-namespaces")
+lab = cl.Lab("02-namespaces", echo=True)  # echo: print the docker/podman command behind every action
+cli = lab.cli_env()                       # $ENGINE, $LAB, $LABELS, ... for the ! and %%bash cells
 
 # %% [markdown]
 # ## 1. Eight kinds of namespace
@@ -216,6 +220,13 @@ if lab.ready_for("engine", task="sharing web's network namespace"):
     print("side and web list the same interfaces:", same)
 
 # %% [markdown]
+# The same at the command line: a throw-away container (`--rm`) in `$LAB-web`'s network namespace fetches web's page
+# from its own `127.0.0.1`.
+
+# %%
+# !$ENGINE run --rm --network container:$LAB-web --memory 256m --pids-limit 256 $LABELS containerlab/busybox wget -qO- http://127.0.0.1:8080/
+
+# %% [markdown]
 # `--pid=host` leaves the container in the host's PID namespace: it sees every process on the machine, the host's
 # PID 1 included, and could signal them. Monitoring agents use it; ordinary apps should not.
 
@@ -225,6 +236,17 @@ if lab.ready_for("engine", task="sharing the host's PID namespace"):
     first = lab.exec(pidhost, ["cat", "/proc/1/cmdline"]).output
     print("PID 1 inside pidhost is the host's PID 1:", first == Path("/proc/1/cmdline").read_text())
     print("pidhost sees this notebook's process:", str(os.getpid()) in lab.exec(pidhost, ["ls", "/proc"]).output.split())
+
+# %% [markdown]
+# At the command line, `readlink /proc/self/ns/pid` names the PID namespace a process is in: inside a default
+# container, inside one run with `--pid host`, and on the host.
+
+# %% language="bash"
+# for mode in "" "--pid host"; do
+#     inside=$($ENGINE run --rm $mode --memory 256m --pids-limit 256 $LABELS containerlab/busybox readlink /proc/self/ns/pid)
+#     [ "$inside" = "$(readlink /proc/self/ns/pid)" ] && same=the || same="its own, not the"
+#     echo "run ${mode:-(default)}: $same host's PID namespace"
+# done
 
 # %% [markdown]
 # ## 6. The namespace map, live
@@ -274,6 +296,18 @@ mine = None  # your answer
 check_net_and_uts(mine, web) if lab.ready_for("engine", "root", task="grading against the kernel") else None
 
 # %% [markdown]
+# **4. In a terminal.** Open one (*File › New › Terminal*) and type the `source` line this cell prints. Start a
+# *sidecar*: a busybox container named `$LAB-sidecar`, in the background, running `sleep 3600`, in **`$LAB-web`'s
+# network namespace**, with the limits and labels of the commands above. Then
+# `$ENGINE exec $LAB-sidecar wget -qO- http://127.0.0.1:8080/`. The check compares its namespaces with web's.
+
+# %% tags=["nbval-ignore-output"]
+print("in a terminal, type first:", cli.terminal_line)
+
+# %%
+check_sidecar(lab, web) if lab.ready_for("engine", "root", task="checking $LAB-sidecar") else None
+
+# %% [markdown]
 # <details><summary>Solutions</summary>
 #
 # ```python
@@ -288,6 +322,14 @@ check_net_and_uts(mine, web) if lab.ready_for("engine", "root", task="grading ag
 #                  network_mode=f"container:{web.name}", uts_mode="host")
 # # or: mine = explorer.start(share=["uts"], network_of="web")
 # check_net_and_uts(mine, web)
+# ```
+# ```bash
+# # 4. (in the terminal, after the source line)
+# $ENGINE run -d --name $LAB-sidecar --network container:$LAB-web --memory 256m --pids-limit 256 $LABELS containerlab/busybox sleep 3600
+# $ENGINE exec $LAB-sidecar wget -qO- http://127.0.0.1:8080/
+# ```
+# ```python
+# check_sidecar(lab, web)
 # ```
 # `--pid=host` adds only the PID namespace; user and time are the host's for every default container. The cgroup
 # namespace is the container's own, since the course starts every container with `--cgroupns private`; only
@@ -314,3 +356,4 @@ check_net_and_uts(mine, web) if lab.ready_for("engine", "root", task="grading ag
 
 # %%
 print(lab.cleanup())
+work_removed = remove_workdir(lab.workdir)  # $WORK, where cli.env waited for a terminal

@@ -13,7 +13,9 @@
 # - measure a **CPU quota** at work: a busy loop held to half a CPU, and the periods in which it was throttled;
 # - contain a **fork bomb** with a pids limit while the host carries on;
 # - plot a container's memory and CPU use **live** from the cgroup files;
-# - tell the **cgroup v1** and **v2** file names apart, and what a **hybrid** host is.
+# - tell the **cgroup v1** and **v2** file names apart, and what a **hybrid** host is;
+# - set the same limits yourself with `docker run` (or `podman run`) flags: each Python call prints the command it
+#   stands for.
 #
 # > **Rootless engine on cgroup v1** (rootless Podman on RHEL/Alma/Rocky 8, or on any host that still mounts the
 # > v1 hierarchies)? The kernel lets an ordinary user's engine set no limits there, so there is nothing to measure:
@@ -27,6 +29,7 @@ import time
 
 import containerlab as cl
 from containerlab.course.lesson03 import (
+    check_capped,
     check_oom_exit_code,
     check_quarter_cpu,
     check_v2_file,
@@ -34,6 +37,7 @@ from containerlab.course.lesson03 import (
     files_table,
 )
 from containerlab.engine.cgroups import container_cgroup_dirs, container_stats, wait_for_exit, watch_cgroup
+from containerlab.engine.overlay import remove_workdir
 from containerlab.kernel.cgroups import (
     average_cpus,
     read_cgroup_version,
@@ -43,7 +47,8 @@ from containerlab.kernel.cgroups import (
 )
 from containerlab.widgets.usage import watch_usage
 
-lab = cl.Lab("03-cgroups")
+lab = cl.Lab("03-cgroups", echo=True)  # echo: print the docker/podman command behind every action
+cli = lab.cli_env()                    # $ENGINE, $LAB, $LABELS, ... for the ! and %%bash cells
 MIB = 2**20
 
 # %% tags=["nbval-ignore-output"]
@@ -69,6 +74,14 @@ if lab.ready_for("engine", "memory", "pids", task="reading a container's cgroup 
     print("memory limit in the cgroup:", stats.memory_limit // MIB, "MiB (asked for mem_limit='64m')")
     print("pids limit in the cgroup:", stats.pids_max, "| processes in it now:", stats.pids_current)
     print("CPU quota:", "none, it may use every CPU" if stats.cpus is None else f"{stats.cpus:g} CPU")
+
+# %% [markdown]
+# The engine keeps its own record of what was asked; `inspect --format` reads it (Go templates go in `%%bash`
+# cells). `--memory-swap` equal to `--memory` means no swap on top.
+
+# %% language="bash"
+# $ENGINE inspect --format 'memory={{.HostConfig.Memory}} swap={{.HostConfig.MemorySwap}} pids={{.HostConfig.PidsLimit}}' $LAB-sleeper \
+#     || echo 'no $LAB-sleeper: the cell above did not start it'
 
 # %% [markdown]
 # Where did those numbers come from? Each value names the file it was read from (the paths depend on the host's
@@ -138,6 +151,16 @@ if lab.ready_for("engine", "memory", task="watching the OOM killer in a containe
     ended = wait_for_exit(hog)
     print("docker inspect: State.OOMKilled =", ended.oom_killed, "| State.ExitCode =", ended.exit_code)
     hog.remove()
+
+# %% [markdown]
+# The same at the command line: `run` (without `-d`) waits for the container and ends with its exit code, which the
+# shell keeps in `$?`. (The cell runs in `$WORK`: Podman's per-container monitor, conmon, leaves an empty `oom`
+# marker file in the directory `podman run` was started from when the OOM killer strikes.)
+
+# %% language="bash"
+# cd $WORK
+# $ENGINE run --rm --memory 32m --memory-swap 32m --pids-limit 256 $LABELS containerlab/debian python3 -c "hog = [b'x' * 2**22 for _ in range(100)]"
+# echo "exit code: $?"
 
 # %% [markdown]
 # Exit code **137** is 128 + 9: the process was ended by signal 9, `SIGKILL`. Any `kill -9` gives the same code;
@@ -267,7 +290,9 @@ if lab.ready_for("engine", "memory", "cpu", task="summarising the usage samples"
 # Every process is in some cgroup, including this notebook's own kernel. On Binder that is the cgroup of the
 # container the notebook runs in, with the memory and CPU limits the Binder service set; on your own machine it is
 # probably your login session's (or, where a line shows `/`, the root cgroup, whose numbers are the whole
-# machine's). The same reader as above, pointed at `/proc/self/cgroup`:
+# machine's). The same reader as above, pointed at `/proc/self/cgroup`. Your lines will differ from the stored ones:
+# they were recorded on a small cloud VM whose init, a program called `/process_api`, puts each command it starts in
+# a memory cgroup of its own (`/process_api/<id>`); that is the recording machine's arrangement, not the course's.
 
 # %% tags=["nbval-ignore-output"]
 for entry in read_proc_cgroup("self"):
@@ -305,6 +330,19 @@ quota_and_period = None  # your answer: (quota, period)
 check_quarter_cpu(quarter, quota_and_period) if lab.ready_for("engine", "cpu", task="exercise 3") else None
 
 # %% [markdown]
+# **4. In a terminal.** Open one (*File › New › Terminal*) and type the `source` line this cell prints. Start a
+# busybox container named `$LAB-capped`, in the background, running `sleep 3600`, limited to **48 MiB** of memory
+# and **20** processes, with the course's labels. Read its limits back with `$ENGINE inspect --format ...`, and
+# watch it with `$ENGINE stats $LAB-capped` (Ctrl-C ends that). The check reads the engine's record and the
+# kernel's cgroup files.
+
+# %% tags=["nbval-ignore-output"]
+print("in a terminal, type first:", cli.terminal_line)
+
+# %%
+check_capped(lab) if lab.ready_for("engine", "memory", "pids", task="checking $LAB-capped") else None
+
+# %% [markdown]
 # <details><summary>Solutions</summary>
 #
 # ```python
@@ -315,6 +353,14 @@ check_quarter_cpu(quarter, quota_and_period) if lab.ready_for("engine", "cpu", t
 # quarter = lab.start("containerlab/busybox", ["sleep", "600"], name="quarter", nano_cpus=250_000_000)
 # limits = container_stats(quarter)
 # check_quarter_cpu(quarter, (limits.cpu_quota_usec, limits.cpu_period_usec))   # (25000, 100000)
+# ```
+# ```bash
+# # 4. (in the terminal, after the source line)
+# $ENGINE run -d --name $LAB-capped --memory 48m --pids-limit 20 $LABELS containerlab/busybox sleep 3600
+# $ENGINE inspect --format '{{.HostConfig.Memory}} {{.HostConfig.PidsLimit}}' $LAB-capped
+# ```
+# ```python
+# check_capped(lab)
 # ```
 # `--cpus 0.25` becomes 25 ms of CPU time in every 100 ms period: `cpu.cfs_quota_us` = 25000 and
 # `cpu.cfs_period_us` = 100000 on v1, `cpu.max` = `25000 100000` on v2.
@@ -345,3 +391,4 @@ check_quarter_cpu(quarter, quota_and_period) if lab.ready_for("engine", "cpu", t
 
 # %%
 print(lab.cleanup())
+work_removed = remove_workdir(lab.workdir)  # $WORK, where cli.env waited for a terminal

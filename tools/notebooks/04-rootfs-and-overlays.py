@@ -14,6 +14,9 @@
 #   **opaque**;
 # - a running container's `/` is exactly such a mount: its **lowerdirs are the image's layers** (plus the engine's
 #   init layer) and its **upper dir holds everything the container wrote**, which `docker diff` reports.
+#
+# Each Python call that drives the engine prints the `docker` (or `podman`) command it stands for; the `!` and
+# `%%bash` cells are commands you type yourself.
 
 # %%
 import os
@@ -22,7 +25,13 @@ import stat
 from pathlib import Path
 
 import containerlab as cl
-from containerlab.course.lesson04 import check_layer_position, check_whiteout_marker, check_whiteout_path
+from containerlab.course.lesson04 import (
+    check_deleted_in_terminal,
+    check_layer_hides,
+    check_layer_position,
+    check_whiteout_marker,
+    check_whiteout_path,
+)
 from containerlab.engine.overlay import (
     LAYERS_DOCKERFILE,
     OWN_LAYERS,
@@ -41,7 +50,8 @@ from containerlab.kernel.mountinfo import read_mountinfo, root_mount
 from containerlab.kernel.overlay import OPAQUE_XATTR, is_whiteout
 from containerlab.render.layers import side_by_side
 
-lab = cl.Lab("04-rootfs-and-overlays")
+lab = cl.Lab("04-rootfs-and-overlays", echo=True)  # echo: print the docker/podman command behind every action
+cli = lab.cli_env()                                # $ENGINE, $LAB, $LABELS, ... for the ! and %%bash cells
 WORK = workdir_for(lab)  # this lesson's scratch directory in /tmp, removed by the clean-up cell
 LAYERED_IMAGE = layers_image(lab)  # the image section 3 builds, tagged with your name: learners may share an engine
 
@@ -57,6 +67,15 @@ if lab.ready_for("engine", "root", task="exporting a container's root filesystem
     rootfs = export_rootfs(lab, WORK / "rootfs", image="containerlab/busybox")
     print("top of the exported tree:", " ".join(sorted(os.listdir(rootfs))))
     print("/bin/sh is a symlink to:", os.readlink(rootfs / "bin/sh"))
+
+# %% [markdown]
+# At the command line, `export` writes the tar stream to standard output; `tar -t` lists it. `create` makes a
+# container without starting it: its files exist all the same.
+
+# %% language="bash"
+# $ENGINE create --name $LAB-tarred --memory 256m --pids-limit 256 $LABELS containerlab/busybox >/dev/null
+# $ENGINE export $LAB-tarred | tar -tf - | grep -E '^(bin/sh|etc/passwd)$'
+# $ENGINE rm $LAB-tarred >/dev/null
 
 # %% [markdown]
 # `chroot DIR COMMAND` runs a command with DIR as its `/`: every path it opens is looked up inside DIR.
@@ -232,6 +251,13 @@ if lab.ready_for("engine", "root", task="comparing docker diff with the upper di
           [c for c in overlay.changes() if c.path not in copied_up_dirs])
 
 # %% [markdown]
+# Typed: `$ENGINE diff` lists the same changes (`sort -k2` orders them by path). Docker lists the copied-up
+# directories too; Podman does not.
+
+# %%
+# !$ENGINE diff $LAB-layered | sort -k2
+
+# %% [markdown]
 # The whole stack. File counts are shown for the image's own three layers and the writable layer (the base
 # layers' counts depend on the host's busybox build); sizes are rounded to an order of magnitude.
 
@@ -280,6 +306,39 @@ motd_position = None  # your answer: a whole number
 check_layer_position(motd_position, overlay.lowers) if lab.ready_for("engine", "root", task="exercise 3") else None
 
 # %% [markdown]
+# **4. In a terminal.** Open one (*File › New › Terminal*) and type the `source` line this cell prints. Delete the
+# directory `/srv/www` inside the running `$LAB-layered` (with `$ENGINE exec`), then list the container's changes
+# with `$ENGINE diff`. The check looks for the whiteout in the container's upper dir on the host, and in the diff.
+
+# %% tags=["nbval-ignore-output"]
+print("in a terminal, type first:", lab.cli_env().terminal_line)  # (re)writes $WORK/cli.env, emptied in section 1
+
+# %%
+check_deleted_in_terminal(lab, overlay) if lab.ready_for("engine", "root", task="exercise 4") else None
+
+# %% [markdown]
+# **5. Build it: a layer by hand.** An image layer is a directory of changes. The cell below makes a *base* layer
+# with two files, `keep.txt` and `secret.txt`, and an empty directory `layer`. Fill `layer` (from Python or in a
+# terminal, as root) so that, stacked on the base, it **deletes** `secret.txt` and **adds** `hello.txt` holding `hi`.
+# Do not touch the base: a layer never changes the layers below it.
+#
+# The check stacks the two as an engine stacks an image's layers, read-only with your layer on top
+# (`mount -t overlay overlay -o lowerdir=layer:base merged`), and reads the union at `merged/`.
+
+# %%
+if lab.ready_for("root", task="making a base layer for exercise 5"):
+    BUILD = reset_workdir(WORK / "build-a-layer")
+    (BUILD / "base").mkdir()
+    (BUILD / "layer").mkdir()
+    (BUILD / "base/keep.txt").write_text("kept\n")
+    (BUILD / "base/secret.txt").write_text("do not ship me\n")
+    print("base:", sorted(os.listdir(BUILD / "base")), "| layer:", sorted(os.listdir(BUILD / "layer")))
+
+# %%
+# your answer: make the entries of BUILD / "layer" here (or in a terminal), then run the check
+check_layer_hides(BUILD / "layer", BUILD / "base") if lab.ready_for("root", task="exercise 5") else None
+
+# %% [markdown]
 # <details><summary>Solutions</summary>
 #
 # ```python
@@ -289,11 +348,26 @@ check_layer_position(motd_position, overlay.lowers) if lab.ready_for("engine", "
 #
 # check_layer_position(4, overlay.lowers)
 # ```
+# ```bash
+# # 4. (in the terminal, after the source line)
+# $ENGINE exec $LAB-layered rm -r /srv/www
+# $ENGINE diff $LAB-layered
+# ```
+# ```python
+# check_deleted_in_terminal(lab, overlay)
+#
+# os.mknod(BUILD / "layer/secret.txt", stat.S_IFCHR | 0o600, os.makedev(0, 0))  # the whiteout
+# (BUILD / "layer/hello.txt").write_text("hi\n")
+# check_layer_hides(BUILD / "layer", BUILD / "base")
+# ```
 # A whiteout is a character device numbered 0/0 (`ls -l` shows `c---------  0, 0`). The deletion of `/etc/motd`
 # is recorded in the container's own upper dir, at `etc/motd`; the image layer underneath keeps the file, which is
 # why deleting files in a later layer never makes an image smaller. In `lowerdir=` the top comes first: the init
 # layer (1), then the image's layers from the top down: `COPY app/` (2), `RUN mkdir` (3), `COPY motd` (4), and the
-# four busybox layers below.
+# four busybox layers below. Deleting a whole directory of a lower layer leaves one whiteout, named like the
+# directory, whatever it held. A layer made by hand needs the same whiteout overlayfs made for you in section 2:
+# `mknod layer/secret.txt c 0 0` in a terminal does it too. Delete `secret.txt` from the base instead, and every
+# image built on that base changes: that is why layers are read-only.
 # </details>
 
 # %% [markdown]

@@ -24,7 +24,9 @@
 #   which steps rebuild;
 # - **.dockerignore** keeps the build context small; **CMD** and **ENTRYPOINT** differ when you pass arguments;
 # - a **multi-stage** build ships only what the last stage needs;
-# - a secret **deleted in a later layer is still in the image**, and how to build so that it never gets there.
+# - a secret **deleted in a later layer is still in the image**, and how to build so that it never gets there;
+# - build, inspect and run an image with the `docker` (or `podman`) CLI: each Python call prints the command it
+#   stands for, and you type some yourself.
 
 # %%
 import re
@@ -34,6 +36,7 @@ from pathlib import Path
 
 import containerlab as cl
 from containerlab.course.lesson05 import (
+    check_cli_build,
     check_dockerfile_prints,
     check_layer_count,
     check_rebuilt_lines,
@@ -57,7 +60,8 @@ from containerlab.render.layers import size_category
 from containerlab.text import human_size
 from containerlab.widgets.layers import LayerExplorer
 
-lab = cl.Lab("05-images-and-dockerfiles")
+lab = cl.Lab("05-images-and-dockerfiles", echo=True)  # echo: print the docker/podman command behind every action
+cli = lab.cli_env()                                   # $ENGINE, $LAB, $LABELS, $REPO, $WORK for ! and %%bash cells
 APP = Path("apps/image-demo")            # the talk's example: Dockerfile, app.py, message.txt, .dockerignore
 SECRET_DEMO = Path("apps/secret-demo")   # a Dockerfile that leaks a key, and one that does not
 WORK = workdir_for(lab)                  # scratch space in /tmp, removed by the clean-up cell
@@ -130,6 +134,13 @@ if lab.ready_for("engine", task="running the image"):
     print(lab.run(APP_V1, ["python3", "/app/app.py", "with", "arguments"]).output, end="")
 
 # %% [markdown]
+# Typed: the image's name is `$REPO-app:v1` (`$REPO` is your own image prefix, `containerlab/<you>-05`).
+# `--pull never` keeps the engine from looking for it on Docker Hub if it were missing: this course works offline.
+
+# %%
+# !$ENGINE run --rm --pull never --memory 256m --pids-limit 256 $LABELS $REPO-app:v1 python3 /app/app.py typed by me
+
+# %% [markdown]
 # ## 3. One layer per filesystem-changing instruction
 #
 # `docker save` writes an image as a tarball; here its stream goes straight into the layer reader (no temporary
@@ -150,6 +161,16 @@ if lab.ready_for("engine", task="reading the saved image"):
         print(f"line {match.instruction.line} {match.instruction.text:36} -> +{len(in_app)} paths in "
               f"{', '.join(folders)}")
     print("CMD is in the config:", list(image_v1.config.config.cmd))
+
+# %% [markdown]
+# The engine answers the same questions: `image inspect` reads the config (a Go template counts the layers),
+# `history` lists the steps, newest first, with the size each added (0 B: config only).
+
+# %% language="bash"
+# $ENGINE image inspect --format '{{len .RootFS.Layers}} layers, Cmd {{json .Config.Cmd}}' $REPO-app:v1
+
+# %% tags=["nbval-ignore-output"]
+# !$ENGINE history $REPO-app:v1 | head -6
 
 # %% [markdown]
 # The same image in the explorer. The base layer holds all of Debian; the two small layers on top are the
@@ -395,6 +416,28 @@ check_dockerfile_prints(my_dockerfile, PRINT_THIS, partial(build_and_run, lab, M
     "engine", task="exercise 4") else None
 
 # %% [markdown]
+# **5. In a terminal: build and run with the CLI.** The cell below copies the talk's app to `$WORK/cli-app/`. Open a
+# terminal (*File › New › Terminal*), type the `source` line it prints, then: change `$WORK/cli-app/message.txt`
+# to say the line `CLI_MESSAGE`; build the directory as `$REPO-cli` with the course's labels
+# (`$ENGINE build -t NAME $LABELS DIRECTORY`); run it **once** as `$LAB-hello` (without `--rm`, so the container
+# stays after it ends). `$ENGINE ps -a` lists it, `$ENGINE logs $LAB-hello` shows what it printed. The check reads
+# the engine's record and the logs.
+
+# %%
+CLI_MESSAGE = "Hello from the command line"
+CLI_IMAGE = lesson_tag(lab, "cli")  # $REPO-cli
+cli_app = reset_workdir(WORK / "cli-app")
+for name in ("Dockerfile", "app.py", "message.txt", ".dockerignore"):
+    (cli_app / name).write_bytes((APP / name).read_bytes())
+print("in $WORK/cli-app:", sorted(path.name for path in cli_app.iterdir()))
+
+# %% tags=["nbval-ignore-output"]
+print("in a terminal, type first:", lab.cli_env().terminal_line)  # (re)writes $WORK/cli.env: section 5 emptied $WORK
+
+# %%
+check_cli_build(lab, CLI_IMAGE, CLI_MESSAGE) if lab.ready_for("engine", task="exercise 5") else None
+
+# %% [markdown]
 # <details><summary>Solutions</summary>
 #
 # ```python
@@ -414,6 +457,15 @@ check_dockerfile_prints(my_dockerfile, PRINT_THIS, partial(build_and_run, lab, M
 # """
 # check_dockerfile_prints(my_dockerfile, PRINT_THIS, partial(build_and_run, lab, MINE))
 # ```
+# ```bash
+# # 5. (in the terminal, after the source line)
+# echo 'Hello from the command line' > $WORK/cli-app/message.txt
+# $ENGINE build -q -t $REPO-cli $LABELS $WORK/cli-app >/dev/null
+# $ENGINE run --name $LAB-hello --pull never --memory 256m --pids-limit 256 $LABELS $REPO-cli
+# ```
+# ```python
+# check_cli_build(lab, CLI_IMAGE, CLI_MESSAGE)
+# ```
 # 1. `COPY`, `RUN` and `COPY` change files: three layers. `ENV`, `EXPOSE`, `USER` and `CMD` only change the config.
 # 2. `COPY requirements.txt` (line 3) does not read `app.py`, so it and the `RUN` after it (line 4) come from the
 #    cache. `COPY . /srv/app` (line 5) copies `app.py`: it misses, and lines 6 to 8 get a new parent.
@@ -422,6 +474,8 @@ check_dockerfile_prints(my_dockerfile, PRINT_THIS, partial(build_and_run, lab, M
 #    65534, is in the image's `/etc/passwd`), and a `CMD` in exec form that prints the line when the container starts.
 #    A `RUN echo ...` would print it only in the build log. Three lines and no layer of your own: `USER` and `CMD`
 #    change only the config.
+# 5. `COPY . /app` copies the context as it is at build time, so the edit must come before the build. A container
+#    run without `--rm` stays, exited, with its logs, until `$ENGINE rm` (or the clean-up cell) removes it.
 # </details>
 
 # %% [markdown]

@@ -21,10 +21,17 @@
 
 # %%
 import json
+import os
 
 import containerlab as cl
-from containerlab.course.lesson06 import check_manifest_digest, check_pinned_reference, check_reference_parts
+from containerlab.course.lesson06 import (
+    check_manifest_digest,
+    check_pinned_reference,
+    check_pushed_tag,
+    check_reference_parts,
+)
 from containerlab.engine.builds import build, lesson_tag
+from containerlab.engine.overlay import remove_workdir
 from containerlab.engine.registry import Registry, pull, push, running_registries, tag
 from containerlab.images import File, Layer, Step, build_image, parse_reference, sha256_digest
 from containerlab.images.registry_client import OciLayout
@@ -36,7 +43,8 @@ from containerlab.workshop.mirrors import (
     registries_conf,
 )
 
-lab = cl.Lab("06-registries")
+lab = cl.Lab("06-registries", echo=True)  # echo: print the docker/podman command behind every action
+cli = lab.cli_env()                       # $ENGINE, $LAB, $LABELS, $REPO, $WORK for the ! and %%bash cells
 registry = Registry(owner=lab.owner, lesson=lab.lesson)  # your own registry, on a port of your own
 REPOSITORY = "course/hello"
 
@@ -108,6 +116,7 @@ if lab.ready_for("engine", task="starting a local registry"):
     print("API version:", client.ping())
     print("listening on 127.0.0.1 only:", registry.address.startswith("127.0.0.1:"))
     print("repositories in it:", client.catalog())
+    os.environ["REGISTRY"] = registry.address  # $REGISTRY in ! and %%bash cells: its 127.0.0.1:PORT
 
 # %% [markdown]
 # Build a small image (busybox plus one file), **tag** it with the registry's address in front, and **push** it.
@@ -121,7 +130,7 @@ if lab.ready_for("engine", task="building, tagging and pushing an image"):
           progress=None)
     remote = registry.reference(REPOSITORY, "latest")
     tag(lab.engine, first_local, remote)
-    pushed = push(lab.engine, remote)
+    pushed = push(lab.engine, remote, echo=lab.echo)
     first_digest = pushed.digest
     print(pushed)
 
@@ -136,6 +145,13 @@ if lab.ready_for("engine", task="asking the registry what it holds"):
           len(lab.engine.client.api.inspect_image(remote)["RootFS"]["Layers"]))
     print("the digest the push reported is the one the registry serves:",
           first_digest == client.manifest_digest(REPOSITORY, "latest"))
+
+# %% [markdown]
+# The registry's HTTP API is plain HTTP and JSON: any client can ask it, `curl` too.
+
+# %% language="bash"
+# curl -s http://$REGISTRY/v2/_catalog
+# curl -s http://$REGISTRY/v2/course/hello/tags/list
 
 # %% [markdown]
 # ## 4. The walk, against the real registry
@@ -176,7 +192,7 @@ if lab.ready_for("engine", task="checking the digests"):
 # %% tags=["nbval-ignore-output"]
 if lab.ready_for("engine", task="pulling the image back"):
     lab.engine.client.api.remove_image(inspect["Id"], force=True)
-    pulled = pull(lab.engine, remote, layers=len(walk.layers))
+    pulled = pull(lab.engine, remote, layers=len(walk.layers), echo=lab.echo)
     print(pulled)
 
 # %%
@@ -304,6 +320,22 @@ if lab.ready_for("engine", task="exercise 3"):
     cl.show(check_pinned_reference(first_version, registry.address, REPOSITORY, first_digest))
 
 # %% [markdown]
+# **4. In a terminal: tag and push.** Open one (*File › New › Terminal*) and type the `source` line this cell
+# prints (it sets `$REGISTRY` there too, the registry's `127.0.0.1:PORT`). Give the image `$REPO-hello:v2` of
+# section 6 a second name, `$REGISTRY/course/mine:v1`, with `$ENGINE tag`, and push it. On Podman, add
+# `--tls-verify=false` to `push`: this registry speaks plain HTTP, which Docker accepts on 127.0.0.1 without being
+# told. Then ask the registry with `curl -s http://$REGISTRY/v2/_catalog`. The check asks the registry.
+
+# %% tags=["nbval-ignore-output"]
+if lab.ready_for("engine", task="exercise 4"):
+    with open(cli.file, "a") as env_file:
+        env_file.write(f"export REGISTRY={registry.address}\n")
+    print("in a terminal, type first:", cli.terminal_line)
+
+# %%
+check_pushed_tag(client, "course/mine", "v1") if lab.ready_for("engine", task="exercise 4") else None
+
+# %% [markdown]
 # <details><summary>Solutions</summary>
 #
 # ```python
@@ -314,10 +346,23 @@ if lab.ready_for("engine", task="exercise 3"):
 #
 # check_pinned_reference(f"{registry.address}/{REPOSITORY}@{first_digest}", registry.address, REPOSITORY, first_digest)
 # ```
+# ```bash
+# # 4. (in the terminal, after the source line)
+# $ENGINE tag $REPO-hello:v2 $REGISTRY/course/mine:v1
+# if [ "$ENGINE" = podman ]; then insecure=--tls-verify=false; else insecure=; fi
+# $ENGINE push $insecure $REGISTRY/course/mine:v1 >/dev/null
+# curl -s http://$REGISTRY/v2/_catalog
+# ```
+# ```python
+# check_pushed_tag(client, "course/mine", "v1")
+# ```
 # 1. No registry part means Docker Hub (`docker.io`), a one-part name is an official image under `library/`, and
 #    no tag means `latest`.
 # 2. A digest is the algorithm and the hex hash of the exact bytes. Pretty-printing the JSON would change it.
 # 3. `REGISTRY/REPOSITORY@sha256:...`: a tag may be added for readability, but the digest decides.
+# 4. The registry is the part of the name before the first `/`; `tag` adds a name to an image (it copies nothing),
+#    `push` sends the registry the blobs it lacks, then the manifest. Here it lacks none: course/hello holds the same
+#    layers, and Docker asks the registry to mount them into the new repository (`Mounted from course/hello`).
 # </details>
 
 # %% [markdown]
@@ -348,3 +393,4 @@ registry.stop()
 print("registry running:", registry.running, "| this lesson's registries left:",
       len(running_registries(lab.owner, lab.lesson)))
 print(lab.cleanup())
+work_removed = remove_workdir(lab.workdir)  # $WORK, where cli.env waited for a terminal

@@ -19,7 +19,7 @@
 import shutil
 
 import containerlab as cl
-from containerlab.course.lesson07 import check_exercise_spec, check_low_level, check_rootless_root
+from containerlab.course.lesson07 import check_exercise_spec, check_low_level, check_monitor, check_rootless_root
 from containerlab.engine.runtimes import (
     RUNTIMES,
     cleanup_runtimes,
@@ -42,7 +42,8 @@ from containerlab.kernel.cgroups import read_cgroup_version
 from containerlab.render.bars import Bar, bar_chart
 from containerlab.runtime.spec import edit_spec, parse_id_map, spec_changes, spec_summary
 
-lab = cl.Lab("07-runtimes")
+lab = cl.Lab("07-runtimes", echo=True)  # echo: print the docker/podman command behind every action
+cli = lab.cli_env()                     # $ENGINE, $LAB, $LABELS, $REPO, $WORK for the ! and %%bash cells
 uid_map = None  # filled in by the rootless cell
 
 # %% tags=["nbval-ignore-output"]
@@ -119,6 +120,19 @@ if lab.ready_for("engine", "root", task="running the bundle with runc"):
     print("runc containers left behind:", len(runtime_containers("runc", id_prefix(lab))))
 
 # %% [markdown]
+# Type it yourself: the bundle is in `$WORK/bundle`, and the last word of `runc run` is the container's ID (any name
+# no other container uses). `runc` is no engine: it has no `--memory` flag and no labels; everything is in
+# `config.json`.
+
+# %% language="bash"
+# if [ -f $WORK/bundle/config.json ] && command -v runc >/dev/null; then
+#     runc run --bundle $WORK/bundle $LAB-typed
+#     runc delete --force $LAB-typed 2>/dev/null || true
+# else
+#     echo "no bundle or no runc here: the cells above said why"
+# fi
+
+# %% [markdown]
 # The process was PID 1 of its own PID namespace, had the hostname from `config.json`, could not write to its
 # read-only root, and its cgroup held the 32 MiB limit (33554432 bytes). That is all a container is, to a runtime.
 #
@@ -145,18 +159,18 @@ elif lab.ready_for("engine", "root", task="running the bundle with crun"):
 # %% [markdown]
 # ## 3. The cost of each layer
 #
-# Start the same busybox container, running `true`, through four stacks, and take the median of five runs each:
+# Start the same busybox container, running `true`, through four stacks, and take the median of three runs each:
 # `docker run --rm` (CLI, daemon, containerd, shim, runc), `podman run --rm` (CLI, conmon, runc), `runc run` on the
 # bundle, and `unshare` making five namespaces with no image, cgroup or root switch at all.
 # (Podman keeps its own image store: the image is copied into it first if it is missing.)
 
 # %% tags=["nbval-ignore-output"]
 if lab.ready_for("engine", "root", task="timing the start-up of the same container four ways"):
-    timings, skipped = measure_startup(lab, bundle, runs=5)
+    timings, skipped = measure_startup(lab, bundle, runs=3)
     for line in skipped:
         print("skipped", line)
     cl.show(bar_chart([Bar(t.label, t.median, t.detail) for t in timings],
-                      title="Start-up of the same busybox container (median of 5)",
+                      title="Start-up of the same busybox container (median of 3)",
                       note="Measured live on this machine: the numbers change from run to run, the order hardly."))
 
 # %%
@@ -296,6 +310,20 @@ root_outside = None  # your answer: a whole number
 check_rootless_root(root_outside, uid_map) if uid_map else print("Skipped: the rootless cell did not run here.")
 
 # %% [markdown]
+# **4. In a terminal: who holds your container?** Open one (*File › New › Terminal*) and type the `source` line this
+# cell prints. Start a busybox container `$LAB-monitored` in the background (`sleep 3600`, with the limits and labels
+# of the commands above), find its first process's host PID with `$ENGINE inspect --format '{{.State.Pid}}'`, and
+# name that process's **parent** with `ps` (`ps -o ppid= -p PID` gives the parent's PID, `ps -o comm= -p PID` a
+# process's name). Set `monitor` to the name.
+
+# %% tags=["nbval-ignore-output"]
+print("in a terminal, type first:", lab.cli_env().terminal_line)  # (re)writes $WORK/cli.env
+
+# %%
+monitor = None  # your answer: a process name
+check_monitor(lab, monitor) if lab.ready_for("engine", task="exercise 4") else None
+
+# %% [markdown]
 # <details><summary>Solutions</summary>
 #
 # ```python
@@ -307,6 +335,15 @@ check_rootless_root(root_outside, uid_map) if uid_map else print("Skipped: the r
 #
 # check_rootless_root(parse_id_map(uid_map)[0].outside, uid_map)
 # ```
+# ```bash
+# # 4. (in the terminal, after the source line)
+# $ENGINE run -d --name $LAB-monitored --memory 256m --pids-limit 256 $LABELS containerlab/busybox sleep 3600
+# pid=$($ENGINE inspect --format '{{.State.Pid}}' $LAB-monitored)
+# ps -o comm= -p $(ps -o ppid= -p $pid)
+# ```
+# ```python
+# check_monitor(lab, "conmon" if lab.engine.is_podman else "containerd-shim")
+# ```
 # 1. runc and crun are handed a bundle and make the container; everything else handles images. Docker engine,
 #    Podman, CRI-O and Apptainer manage images and hand bundles to runc or crun; containerd does the same for Docker
 #    (and Kubernetes), so by the rule it is high-level too, although the talk lists it as low-level for sitting
@@ -314,6 +351,9 @@ check_rootless_root(root_outside, uid_map) if uid_map else print("Skipped: the r
 # 2. A runtime only creates the namespaces listed in `config.json`: leave out `network` and the container stays in
 #    the host's network namespace, as `--network=host` does.
 # 3. Root in a rootless container is the first line of its `uid_map`: inside 0, outside the user's own uid, count 1.
+# 4. Docker's containers are children of `containerd-shim-runc-v2` (`ps` shows the first 15 characters of a name,
+#    `containerd-shim`), Podman's of `conmon`: a small monitor per container, so that neither the engine's CLI nor
+#    its daemon has to stay up for the container to run.
 # </details>
 
 # %% [markdown]
