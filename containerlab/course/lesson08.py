@@ -13,10 +13,11 @@ from typing import Any
 
 from ..compose import load_compose
 from ..errors import LabError, ParseError
+from .engine_checks import container_problem
 from .grading import CheckResult, answer_set, unanswered
 
 __all__ = ["LIFECYCLE_COMMANDS", "HEALTHY_PROJECT", "check_data_survives", "check_healthy_service", "check_start_order",
-           "check_web_port", "healthy_project"]
+           "check_web_port", "healthy_project", "check_only_web"]
 
 HEALTHY_PROJECT = "name: healthcheck-exercise\nservices:\n  {service}:\n"
 
@@ -164,3 +165,23 @@ def check_healthy_service(service_yaml: Any, start: Callable[[str], Any], servic
     return CheckResult(False, f"{service} was still {health or 'without a health state'} after {wait:g} s.",
                        "A short interval (1s) and a few retries make the verdict quick; the engine's defaults "
                        "(30s) are too slow for this check.")
+
+
+def check_only_web(lab: Any, project: str = "notes") -> CheckResult:
+    """Exercise 08.5 (terminal): `$COMPOSE up -d --no-build web` ran: from the engine's state, web runs and publishes
+    8080 on 127.0.0.1 only, store (what web depends on) runs, and no worker container exists."""
+    hint = ("In a terminal (after the source line): `$COMPOSE up -d --no-build web`. If the whole app is up, "
+            "`$COMPOSE down` first.")
+    state = lab.state()
+    _, problem = container_problem(state, f"{project}-web-1", publishes=8080)
+    if not problem:
+        _, problem = container_problem(state, f"{project}-store-1")
+    if problem:
+        return CheckResult(False, problem, hint)
+    workers = [c for c in state.containers if state.short(c.name).startswith(f"{project}-worker")]
+    if workers:
+        return CheckResult(False, f"{len(workers)} worker container(s) exist: `up web` would not start the worker "
+                                  "(take the app down and start web alone).", hint)
+    return CheckResult(True, "Right: Compose started web and what it depends on (store), nothing else, and "
+                             "published web's 8080 on 127.0.0.1 at a port the engine picked (`$COMPOSE port web "
+                             "8080` says which).")

@@ -12,10 +12,11 @@ import time
 from collections.abc import Iterable
 from typing import Any
 
+from .engine_checks import container_problem
 from .grading import CheckResult, answer_set, unanswered
 
 __all__ = ["SYSTEMD_NEEDS", "check_pid1", "check_program_stays_up", "check_systemd_needs", "program_state",
-           "supervised_programs"]
+           "supervised_programs", "check_stopped_on_purpose"]
 
 SYSTEMD_NEEDS = ("to be PID 1", "to mount tmpfs on /run", "write access to its cgroups", "a kernel of its own",
                  "a network card")
@@ -137,3 +138,31 @@ def check_systemd_needs(answer: Iterable[str] | None) -> CheckResult:
     if wrong:
         return CheckResult(False, f"systemd in a container does not need {' or '.join(wrong)}.", hint)
     return CheckResult(False, f"It also needs {' and '.join(sorted(_SYSTEMD_WANTS - given))}.", hint)
+
+
+def check_stopped_on_purpose(lab: Any, image: str = "containerlab/supervisor") -> CheckResult:
+    """Exercise 09.4 (terminal): a running workspace $LAB-mine of ``image`` with supervisord as PID 1, whose program
+    web was stopped with supervisorctl (STOPPED) while ticker still runs; read from the engine and supervisord."""
+    hint = ("In a terminal (after the source line): `$ENGINE run -d --name $LAB-mine --memory 256m --pids-limit 256 "
+            "$LABELS -v $WORK/programs.conf:/etc/supervisor/conf.d/programs.conf:ro containerlab/supervisor`, "
+            "then `$ENGINE exec $LAB-mine supervisorctl stop web`.")
+    found, problem = container_problem(lab.state(), "mine", image=image)
+    if problem:
+        return CheckResult(False, problem, hint)
+    assert found is not None
+    first = lab.exec("mine", ["cat", "/proc/1/comm"], echo=False).output.strip()
+    if first != "supervisord":
+        return CheckResult(False, f"PID 1 in $LAB-mine is {first!r}, not supervisord: start it with the image's own "
+                                  "command (nothing after the image name).", hint)
+    status = lab.exec("mine", ["supervisorctl", "status"], echo=False).output
+    states = {fields[0]: fields[1] for fields in (line.split() for line in status.splitlines()) if len(fields) > 1}
+    if "web" not in states:
+        return CheckResult(False, "supervisord in $LAB-mine knows no program web: mount $WORK/programs.conf at "
+                                  "/etc/supervisor/conf.d/programs.conf.", hint)
+    if states["web"] != "STOPPED":
+        return CheckResult(False, f"web is {states['web']} in $LAB-mine: stop it with `supervisorctl stop web` "
+                                  "(run through $ENGINE exec).", hint)
+    if states.get("ticker") != "RUNNING":
+        return CheckResult(False, f"ticker is {states.get('ticker', 'missing')}: stop only web.", hint)
+    return CheckResult(True, "Right: supervisord restarts a program that dies (section 4), but not one stopped with "
+                             "supervisorctl: it stays STOPPED until `supervisorctl start web`.")

@@ -15,9 +15,10 @@ from typing import Any
 from ..kernel.cgroups import read_pid_cgroup_stats
 from ..kernel.namespaces import NAMESPACE_TYPES, NamespaceComparison
 from ..runtime import tinyrun
+from .engine_checks import container_problem
 from .grading import CheckResult, grade_set, unanswered
 
-__all__ = ["FORK_BOMB", "PIDS_LIMIT", "check_tiny_pids_limit", "check_tiny_shares"]
+__all__ = ["FORK_BOMB", "PIDS_LIMIT", "check_tiny_pids_limit", "check_tiny_shares", "check_engine_twin"]
 
 
 # The bomb runs for 3 s at most: when the shell that is PID 1 exits, the kernel kills its whole PID namespace.
@@ -130,3 +131,26 @@ def check_tiny_shares(answer: Iterable[str] | None, comparison: NamespaceCompari
                      what="the namespace types",
                      right=f"Right: {', '.join(sorted(actual))}. Like a default Docker container, the tiny "
                            "one keeps the host's user and time namespaces.")
+
+
+def check_engine_twin(lab: Any, image: str = "containerlab/busybox") -> CheckResult:
+    """Exercise 10.3 (terminal): $LAB-twin, the tiny container's twin made by the engine: running ``image`` with the
+    hostname tiny, a 32 MiB memory limit and no network but loopback (the engine's record, and the container asked)."""
+    hint = ("In a terminal (after the source line): `$ENGINE run -d --name $LAB-twin --hostname tiny --network none "
+            "--memory 32m --memory-swap 32m --pids-limit 256 $LABELS containerlab/busybox sleep 600`.")
+    found, problem = container_problem(lab.state(), "twin", image=image)
+    if problem:
+        return CheckResult(False, problem, hint)
+    assert found is not None
+    if found.memory != 32 << 20:
+        shown = f"{found.memory >> 20} MiB" if found.memory else "no memory limit"
+        return CheckResult(False, f"$LAB-twin has {shown}, not the tiny container's 32 MiB (--memory 32m).", hint)
+    hostname = lab.exec("twin", ["hostname"], echo=False).output.strip()
+    if hostname != "tiny":
+        return CheckResult(False, f"$LAB-twin's hostname is {hostname!r}, not 'tiny' (--hostname).", hint)
+    interfaces = sorted(lab.exec("twin", ["ls", "/sys/class/net"], echo=False).output.split())
+    if interfaces != ["lo"]:
+        return CheckResult(False, f"$LAB-twin has the interfaces {', '.join(interfaces)}: the tiny container has only "
+                                  "lo (--network none).", hint)
+    return CheckResult(True, "Right: four flags give the engine's container what the tiny runtime does by hand: its "
+                             "own UTS namespace with a hostname, an empty network namespace, and a memory cgroup.")

