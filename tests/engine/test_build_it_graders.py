@@ -20,11 +20,8 @@ RIGHT = ("$ENGINE run --name $LAB-greeter --label role=greeter --env GREETING=bo
 @pytest.fixture
 def lab(lab_images):
     """A lab of its own (lesson named per test run) whose resources are removed afterwards, pass or fail."""
-    made = Lab(f"98-greeter-{uuid.uuid4().hex[:6]}", engine=lab_images)
-    try:
+    with Lab(f"98-greeter-{uuid.uuid4().hex[:6]}", engine=lab_images) as made:
         yield made
-    finally:
-        made.cleanup()
 
 
 def _typed(lab: Lab, line: str) -> CheckResult:

@@ -18,11 +18,8 @@ from containerlab.engine.lab import Lab, remove_labelled
 @pytest.fixture
 def lab(lab_images):
     """A lab of its own (lesson named per test run) whose resources are removed afterwards, pass or fail."""
-    made = Lab(f"98-cli-{uuid.uuid4().hex[:6]}", engine=lab_images)
-    try:
+    with Lab(f"98-cli-{uuid.uuid4().hex[:6]}", engine=lab_images) as made:
         yield made
-    finally:
-        made.cleanup()
 
 
 def _shell(lab: Lab, line: str, check: bool = True) -> subprocess.CompletedProcess[str]:

@@ -25,12 +25,11 @@ NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
 @pytest.fixture
 def lab(lab_images):
     """A lab of its own (lesson named per test run); its resources and work directory go afterwards, pass or fail."""
-    made = Lab(f"97-terminal-{uuid.uuid4().hex[:6]}", engine=lab_images)
-    try:
-        yield made
-    finally:
-        made.cleanup()
-        remove_workdir(made.workdir)
+    with Lab(f"97-terminal-{uuid.uuid4().hex[:6]}", engine=lab_images) as made:
+        try:
+            yield made
+        finally:
+            remove_workdir(made.workdir)
 
 
 def _terminal(line: str, env: dict[str, str]) -> None:
