@@ -149,9 +149,10 @@ if lab.ready_for("engine", task="asking the registry what it holds"):
 # %% [markdown]
 # The registry's HTTP API is plain HTTP and JSON: any client can ask it, `curl` too.
 
-# %% language="bash"
-# curl -s http://$REGISTRY/v2/_catalog
-# curl -s http://$REGISTRY/v2/course/hello/tags/list
+# %%
+if lab.ready_for("engine", task="asking the registry with curl"):
+    # !curl -s http://$REGISTRY/v2/_catalog
+    # !curl -s http://$REGISTRY/v2/course/hello/tags/list
 
 # %% [markdown]
 # ## 4. The walk, against the real registry
