@@ -151,6 +151,7 @@ if lab.ready_for("engine", task="asking the registry what it holds"):
 
 # %%
 if lab.ready_for("engine", task="asking the registry with curl"):
+    print(f"GET http://{registry.address}/v2/_catalog, then /v2/course/hello/tags/list:")
     # !curl -s http://$REGISTRY/v2/_catalog
     # !curl -s http://$REGISTRY/v2/course/hello/tags/list
 

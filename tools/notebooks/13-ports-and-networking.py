@@ -81,8 +81,10 @@ if lab.ready_for("engine", task="starting a web server"):
 # %%
 if lab.ready_for("engine", "rootful", task="finding web's veth pair on the host"):
     peer_index = lab.exec(web, ["cat", "/sys/class/net/eth0/iflink"], echo=False).output.strip()
-    peer = next(name for name in os.listdir("/sys/class/net")
-                if Path(f"/sys/class/net/{name}/ifindex").read_text().strip() == peer_index)
+    # `ip -o link` lists the host's interfaces in one snapshot ("INDEX: NAME@PEER: ..."), while other containers'
+    # veth pairs come and go.
+    peer = next(line.split(": ")[1].split("@")[0] for line in run_on_host(["ip", "-o", "link", "show"]).splitlines()
+                if line.startswith(f"{peer_index}: "))
     bridge = Path(f"/sys/class/net/{peer}/master").resolve().name
     gateway = lab.exec(web, ["ip", "route"], echo=False).output.split()[2]
     bridge_addresses = run_on_host(["ip", "-o", "-4", "addr", "show", "dev", bridge])
