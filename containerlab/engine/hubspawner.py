@@ -210,9 +210,22 @@ class CourseBoxSpawner(DockerSpawner):
                 yield {"progress": step, "message": shown}
             await asyncio.sleep(0.5)
 
+    async def _log_box_tail(self, container_id: str, lines: int = 20) -> None:
+        """The box's last log lines, into the hub's log: a box stopped before its server answered is removed with
+        its log, which is the only record of why it was slow (the entrypoint says what it waited for)."""
+        try:
+            tail = await self.docker("logs", container_id, tail=lines, timestamps=True)
+        except APIError as err:
+            self.log.info("The box %s of %s has no log to keep: %s", container_id[:12], self.user.name, _explain(err))
+            return
+        self.log.warning("The box %s of %s stops before its server answered; its last lines:\n%s",
+                         container_id[:12], self.user.name, tail.decode(errors="replace").rstrip())
+
     async def stop(self, now: bool = False) -> None:
         """Stop and remove the box, then its network and any cgroup folder its nested engine left."""
         container_id = self.object_id
+        if container_id and (self._waiting_for_response or self._spawn_pending):  # it never answered
+            await self._log_box_tail(container_id)
         await super().stop(now=now)
         try:
             await self.docker("remove_network", self.attendee_network)

@@ -68,6 +68,10 @@ class RunningHub:
         """The hub's log so far."""
         return (self.settings.state_dir / "hub.log").read_text(errors="replace")
 
+    def log_tail(self, chars: int = 4000) -> str:
+        """The end of the hub's log, for a failed assertion (a box's last lines are there when it never answered)."""
+        return "the hub's log ends:\n" + self.log()[-chars:]
+
 
 def leftovers(settings: hub.HubSettings, box_ids: Sequence[str]) -> list[str]:
     """Anything of a hub still on the host: labelled engine objects (work volumes too) and cgroup folders."""

@@ -58,7 +58,7 @@ def room(start_test_hub):
     users = {name: made.login(name) for name in ATTENDEES}
     with ThreadPoolExecutor(len(users)) as pool:
         ready = dict(zip(users, pool.map(lambda user: user.wait_ready(), users.values())))
-    assert all(event.get("ready") for event in ready.values()), ready
+    assert all(event.get("ready") for event in ready.values()), f"{ready}\n{made.log_tail()}"
     start_test_hub.seen_boxes[made.settings.prefix].update(made.box_ids().values())
     return made, users
 
@@ -345,7 +345,8 @@ def test_work_survives_a_hub_restart_and_a_server_restart(room):
     old_box = made.box_ids()[_box_name(made, dave)]
     dave.stop_server()
     assert _box_name_or_none(made, dave) is None and not hub.leftover_cgroups(old_box)
-    assert dave.wait_ready().get("ready")
+    ready = dave.wait_ready()
+    assert ready.get("ready"), f"{ready}\n{made.log_tail()}"
     assert made.box_ids()[_box_name(made, dave)] != old_box, "a new box"
     assert edited()
 
