@@ -210,7 +210,7 @@ class CourseBoxSpawner(DockerSpawner):
                 yield {"progress": step, "message": shown}
             await asyncio.sleep(0.5)
 
-    async def _log_box_tail(self, container_id: str, lines: int = 20) -> None:
+    async def _log_box_tail(self, container_id: str, lines: int = 40) -> None:
         """The box's last log lines, into the hub's log: a box stopped before its server answered is removed with
         its log, which is the only record of why it was slow (the entrypoint says what it waited for)."""
         try:

@@ -49,6 +49,20 @@ def test_a_box_whose_engine_fails_says_why(start_test_hub):
     assert hub.hub_objects(made.settings)["containers"] == [], "a failed box is removed"
 
 
+def test_a_box_whose_server_never_answers_leaves_its_last_lines_in_the_hub_log(start_test_hub):
+    """The hub removes a box whose server did not answer in time, and with it the box's log: its last lines are kept
+    in the hub's log, where the instructor looks. Here the server listens on another port than the hub polls."""
+    made = start_test_hub("noanswer", extra=["--CourseBoxSpawner.environment=JUPYTER_PORT=8899",
+                                             "--CourseBoxSpawner.http_timeout=30"])
+    _failed_spawn(made, "hank")
+    log = made.log()
+    assert "never showed up" in log, made.log_tail()
+    kept = log.split("stops before its server answered; its last lines:", 1)
+    assert len(kept) == 2, made.log_tail()
+    assert "[containerlab-box]" in kept[1] or ":8899/" in kept[1], made.log_tail()
+    assert hub.hub_objects(made.settings)["containers"] == [], "the box is removed all the same"
+
+
 def test_idle_servers_are_culled(start_test_hub):
     """jupyterhub-idle-culler stops a server nobody uses; the instructor sees it stopped."""
     made = start_test_hub("cull", idle_timeout=20)
