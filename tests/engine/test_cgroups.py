@@ -37,7 +37,9 @@ def test_oom_kill_gives_oomkilled_137_and_an_oom_event(lab):
         time.sleep(0.25)
         touches.append(hog.exec(["touch", "/tmp/done"]))
     assert touches[-1].exit_code == 0, [touch.exit_code for touch in touches]
-    assert wait_for_exit(hog, timeout=10) == ExitState(exit_code=137, oom_killed=True)
+    # Podman 4.3 leaves State.OOMKilled false even for a main process the OOM killer ended (lesson 03 says so).
+    expected = ExitState(exit_code=137, oom_killed=lab.engine.name != "podman")
+    assert wait_for_exit(hog, timeout=10) == expected
     with pytest.raises(LabError, match="not running"):
         container_cgroup_dirs(hog)
 

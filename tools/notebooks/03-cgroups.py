@@ -172,6 +172,11 @@ if lab.ready_for("engine", "memory", task="watching the OOM killer in a containe
 # `State.OOMKilled` is how the engine tells you it was the OOM killer (the kernel also logs it: `dmesg` shows
 # "Memory cgroup out of memory: Killed process ..."). The usual fixes: raise the limit, or make the program use
 # less.
+#
+# Engines differ in that verdict. Docker sets `OOMKilled` when any process of the container was OOM-killed. Podman
+# 4.3, on the machine that tests this course, leaves it `false` even for a container whose main process was
+# OOM-killed (`podman run --memory 32m containerlab/debian python3 -c ...` ends with 137 and `false`). There, trust
+# the 137 and the cgroup's own `oom_kill` counter.
 
 # %% [markdown]
 # ## 4. A CPU quota and throttling
