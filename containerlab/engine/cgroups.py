@@ -8,7 +8,7 @@ runs (the pure readers in :mod:`containerlab.kernel.cgroups` do the parsing).
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -17,9 +17,9 @@ import requests
 
 from ..errors import LabError
 from ..kernel.cgroups import CgroupDirs, CgroupStats, read_cgroup_stats, resolve_cgroup_dirs
-from .lab import LabContainer
+from .lab import LabContainer, RunResult
 
-__all__ = ["ExitState", "container_cgroup_dirs", "container_stats", "watch_cgroup", "wait_for_exit"]
+__all__ = ["ExitState", "container_cgroup_dirs", "container_stats", "exec_after_oom", "watch_cgroup", "wait_for_exit"]
 
 
 @dataclass(frozen=True)
@@ -63,6 +63,20 @@ def watch_cgroup(container: LabContainer, until: Callable[[CgroupStats], bool], 
         if until(stats) or time.monotonic() >= deadline:
             return stats
         time.sleep(interval)
+
+
+def exec_after_oom(container: LabContainer, command: Sequence[str], *, tries: int = 20,
+                   pause: float = 0.25) -> RunResult:
+    """Run a command in a container whose memory cgroup just had an OOM kill, until it exits 0 (``tries`` at most,
+    ``pause`` seconds apart; only the first try is echoed); the last result. Just after the kill the cgroup can
+    still be full, and then the command is OOM-killed too (exit code 137)."""
+    result = container.exec(command)
+    for _ in range(tries - 1):
+        if result.exit_code == 0:
+            break
+        time.sleep(pause)
+        result = container.exec(command, echo=False)
+    return result
 
 
 def wait_for_exit(container: LabContainer, timeout: float = 30.0) -> ExitState:

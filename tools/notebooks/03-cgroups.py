@@ -36,7 +36,13 @@ from containerlab.course.lesson03 import (
     describe_limits,
     files_table,
 )
-from containerlab.engine.cgroups import container_cgroup_dirs, container_stats, wait_for_exit, watch_cgroup
+from containerlab.engine.cgroups import (
+    container_cgroup_dirs,
+    container_stats,
+    exec_after_oom,
+    wait_for_exit,
+    watch_cgroup,
+)
 from containerlab.engine.overlay import remove_workdir
 from containerlab.kernel.cgroups import (
     average_cpus,
@@ -147,12 +153,7 @@ if lab.ready_for("engine", "memory", task="watching the OOM killer in a containe
     stats = watch_cgroup(hog, until=lambda s: bool(s.oom_kills))   # re-read the files until an OOM kill shows
     print("memory limit in the cgroup:", stats.memory_limit // MIB, "MiB")
     print("the cgroup counted an OOM kill (oom_kill >= 1):", (stats.oom_kills or 0) >= 1)
-    touched = hog.exec(["touch", "/tmp/done"])
-    for _ in range(20):  # just after a kill the cgroup can still be full: then even `touch` is OOM-killed (137)
-        if touched.exit_code == 0:
-            break
-        time.sleep(0.25)
-        touched = hog.exec(["touch", "/tmp/done"], echo=False)
+    exec_after_oom(hog, ["touch", "/tmp/done"])  # retried: just after a kill even `touch` can be OOM-killed (137)
     ended = wait_for_exit(hog)
     print("docker inspect: State.OOMKilled =", ended.oom_killed, "| State.ExitCode =", ended.exit_code)
     hog.remove()
