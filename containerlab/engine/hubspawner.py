@@ -224,7 +224,7 @@ class CourseBoxSpawner(DockerSpawner):
     async def stop(self, now: bool = False) -> None:
         """Stop and remove the box, then its network and any cgroup folder its nested engine left."""
         container_id = self.object_id
-        if container_id and (self._waiting_for_response or self._spawn_pending):  # it never answered
+        if container_id and self._waiting_for_response:  # started, but its server never answered (http_timeout)
             await self._log_box_tail(container_id)
         await super().stop(now=now)
         try:
