@@ -17,6 +17,7 @@ __all__ = [
     "ParseError",
     "UnsafeRequestError",
     "NameConflictError",
+    "ContainerNotRunningError",
     "ContainerStartError",
     "DigestMismatchError",
     "InvalidReferenceError",
@@ -71,6 +72,10 @@ class UnsafeRequestError(LabError):
 
 class NameConflictError(LabError):
     """A resource name is taken by something the course did not create."""
+
+
+class ContainerNotRunningError(LabError):
+    """The container has stopped (or was never started): nothing can run in it, and it has no cgroup any more."""
 
 
 class ContainerStartError(LabError):

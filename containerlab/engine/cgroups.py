@@ -15,7 +15,7 @@ from typing import Any
 
 import requests
 
-from ..errors import LabError
+from ..errors import ContainerNotRunningError, LabError
 from ..kernel.cgroups import CgroupDirs, CgroupStats, read_cgroup_stats, resolve_cgroup_dirs
 from .lab import LabContainer, RunResult
 
@@ -34,8 +34,9 @@ def container_cgroup_dirs(container: LabContainer, proc: str | Path = "/proc") -
     """The host directories of a running container's cgroups, found from its host PID."""
     pid = container.pid
     if not pid:
-        raise LabError(f"The container {container.short_name} is not running, so it has no cgroup any more.",
-                       "Start it again (re-run the cell that starts it), then read its cgroup.")
+        raise ContainerNotRunningError(f"The container {container.short_name} is not running, so it has no cgroup "
+                                       "any more.", "Start it again (re-run the cell that starts it), then read its "
+                                       "cgroup.")
     try:
         dirs = resolve_cgroup_dirs(pid, proc=proc)
     except (ProcessLookupError, FileNotFoundError):
@@ -66,16 +67,21 @@ def watch_cgroup(container: LabContainer, until: Callable[[CgroupStats], bool], 
 
 
 def exec_after_oom(container: LabContainer, command: Sequence[str], *, tries: int = 20,
-                   pause: float = 0.25) -> RunResult:
+                   pause: float = 0.25) -> RunResult | None:
     """Run a command in a container whose memory cgroup just had an OOM kill, until it exits 0 (``tries`` at most,
     ``pause`` seconds apart; only the first try is echoed); the last result. Just after the kill the cgroup can
-    still be full, and then the command is OOM-killed too (exit code 137)."""
-    result = container.exec(command)
-    for _ in range(tries - 1):
+    still be full, and then the command is OOM-killed too (exit code 137), or so can the container's main process
+    be: then the container has stopped, there is nothing left to run the command in, and the answer is None."""
+    result = None
+    for attempt in range(tries):
+        if attempt:
+            time.sleep(pause)
+        try:
+            result = container.exec(command, echo=False if attempt else None)
+        except ContainerNotRunningError:
+            return None
         if result.exit_code == 0:
             break
-        time.sleep(pause)
-        result = container.exec(command, echo=False)
     return result
 
 

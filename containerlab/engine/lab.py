@@ -59,7 +59,14 @@ from ..commands.line import (
     run_command,
     volume_command,
 )
-from ..errors import ContainerStartError, ImageMissingError, LabError, NameConflictError, UnsafeRequestError
+from ..errors import (
+    ContainerNotRunningError,
+    ContainerStartError,
+    ImageMissingError,
+    LabError,
+    NameConflictError,
+    UnsafeRequestError,
+)
 from .cleanup import (
     LABEL_LESSON,
     LABEL_OWNER,
@@ -492,11 +499,29 @@ class Lab:
                                         variables=self.shell_variables()), echo)
         api = self.engine.client.api
         started = time.perf_counter()
-        exec_id = api.exec_create(target, command, **options)["Id"]
+        try:
+            exec_id = api.exec_create(target, command, **options)["Id"]
+        except APIError as err:
+            if err.status_code == 404:
+                raise LabError(f"There is no container {shown_name!r} any more.",
+                               "Run the cell that starts it first.") from None
+            if self._has_stopped(target):
+                raise ContainerNotRunningError(
+                    f"The container {shown_name!r} is not running, so nothing can run in it.",
+                    f"Its command has ended: read why with {self._engine_name()} logs {shown_name}, then start it "
+                    "again.") from None
+            raise
         output = api.exec_start(exec_id).decode(errors="replace")
         exit_code = api.exec_inspect(exec_id).get("ExitCode")
         return RunResult(exit_code=int(exit_code if exit_code is not None else -1), output=output,
                          name=getattr(container, "name", target), seconds=time.perf_counter() - started, command=shown)
+
+    def _has_stopped(self, target: str) -> bool:
+        """Whether a container the engine still has is not running (False when it cannot say)."""
+        try:
+            return not self.engine.client.api.inspect_container(target)["State"]["Running"]
+        except APIError:
+            return False
 
     def container(self, name: str) -> LabContainer:
         """A running lab container by its short name."""

@@ -39,7 +39,8 @@ def test_oom_kill_gives_oomkilled_137_and_an_oom_event(lab):
     assert stats.memory_limit == 32 * 2**20
     assert stats.oom_kills and stats.oom_kills >= 1
     touched = exec_after_oom(hog, ["touch", "/tmp/done"])
-    assert touched.exit_code == 0, touched
+    # None: the kill took the shell too, which ends the container just the same (137, OOM-killed).
+    assert touched is None or touched.exit_code == 0, touched
     # Podman 4.3 leaves State.OOMKilled false even for a main process the OOM killer ended (lesson 03 says so).
     expected = ExitState(exit_code=137, oom_killed=lab.engine.name != "podman")
     assert wait_for_exit(hog, timeout=10) == expected

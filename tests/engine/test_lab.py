@@ -4,8 +4,9 @@ import socket
 
 import pytest
 
+from containerlab.engine.cgroups import exec_after_oom, wait_for_exit
 from containerlab.engine.lab import LABEL_LESSON, LABEL_OWNER, Lab, remove_labelled
-from containerlab.errors import ImageMissingError, LabError, NameConflictError
+from containerlab.errors import ContainerNotRunningError, ImageMissingError, LabError, NameConflictError
 
 BUSYBOX = "containerlab/busybox"
 
@@ -37,6 +38,20 @@ def test_start_exec_and_idempotent_name(lab):
     assert second.id != first.id and second.name == first.name
     assert [c.id for c in lab.containers()] == [second.id]
     assert lab.container("sleeper").id == second.id
+
+
+def test_exec_in_a_stopped_or_removed_container_says_so_in_one_line(lab):
+    done = lab.start(BUSYBOX, ["sh", "-c", "exit 3"], name="done")
+    assert wait_for_exit(done, timeout=30).exit_code == 3
+    with pytest.raises(ContainerNotRunningError, match="is not running") as stopped:
+        lab.exec(done, ["true"])
+    assert "logs" in stopped.value.hint
+    # A container that stopped before the command ran in it (the OOM killer can take its main process too):
+    # nothing to run it in, and no error.
+    assert exec_after_oom(done, ["touch", "/tmp/done"], tries=3, pause=0.01) is None
+    done.remove()
+    with pytest.raises(LabError, match="no container"):
+        lab.exec(done, ["true"])
 
 
 def test_labels_and_default_limits(lab):
