@@ -86,6 +86,16 @@ def test_the_pids_exercise_holds_a_fork_bomb_with_a_right_answer(rootfs, tmp_pat
     assert tinyrun.leftover_cgroups() == []
 
 
+def test_the_pids_exercise_passes_when_the_limit_refuses_the_bomb_shells_own_fork(rootfs, tmp_path):
+    """Under a limit the bomb's children reach first, the kernel refuses a fork of the shell that is PID 1, and it
+    exits 2 ("can't fork"): the limit held all the same (a loaded machine does this with the lesson's limit of 20;
+    a limit of 2 does it every time)."""
+    verdict = check_tiny_pids_limit(_limit_pids, rootfs, tmp_path, limit=2)
+    assert verdict, verdict
+    assert "the kernel refused" in verdict.message
+    assert tinyrun.leftover_cgroups() == []
+
+
 def test_the_pids_exercise_never_runs_the_bomb_without_a_limit(rootfs, tmp_path):
     def pids_group_without_a_limit(group, limit):
         made = tinyrun.CGROUP_ROOT / "pids" / group.name
