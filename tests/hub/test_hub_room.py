@@ -327,8 +327,11 @@ def test_work_survives_a_hub_restart_and_a_server_restart(room):
     """An attendee's edited notebook is still there after the hub restarts, and after their server restarts."""
     made, _users = room
     dave = made.login("dave")
-    dave.wait_ready()
-    original = dave.server("GET", "api/contents/00-lab-check.ipynb").json()
+    first = dave.wait_ready()
+    assert first.get("ready"), f"{first}\n{made.log_tail()}"
+    answer = dave.server("GET", "api/contents/00-lab-check.ipynb")
+    assert answer.status_code == 200, f"{answer.status_code} {answer.text[:500]}\n{made.log_tail()}"
+    original = answer.json()
     assert original["type"] == "notebook"
     notebook = original["content"]
     notebook["cells"][0]["source"] = "# Dave's notes: the lab check, edited\n" + notebook["cells"][0]["source"]
