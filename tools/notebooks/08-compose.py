@@ -163,13 +163,22 @@ if lab.ready_for("engine", task="calling the web service from the host"):
 
 # %% [markdown]
 # Inside the app, services find each other **by name**: the engine runs a DNS server for each user-defined network.
-# The worker (busybox) talks to the store with `nc` exactly like this:
+# The worker (busybox) talks to the store with `nc` exactly like this. (On Podman a lookup can fail for a moment
+# right after a container joins or leaves the network, with `nc: bad address 'store'`: its DNS server, aardvark-dns
+# before version 1.11, restarts its listeners each time. So `ask_store` asks again for a few seconds.)
 
 # %%
 if lab.ready_for("engine", task="talking to the store from the worker"):
     def ask_store(command: str, echo: bool = False) -> str:
-        """Send one command to the store from inside the worker container (``echo``: show the compose command)."""
-        return app.exec("worker", f"echo '{command}' | nc store 6379", echo=echo).output.strip()
+        """Send one command to the store from inside the worker container (``echo``: show the compose command);
+        asked again, unshown, for up to 5 s while the name `store` does not resolve."""
+        deadline = time.monotonic() + 5
+        while True:
+            answer = app.exec("worker", f"echo '{command}' | nc store 6379", echo=echo).output.strip()
+            if "bad address" not in answer or time.monotonic() > deadline:
+                return answer
+            time.sleep(0.2)
+            echo = False
 
     print("PING ->", ask_store("PING", echo=True))
     print("store published on the host:", any(c.published for c in app.ps() if c.service == "store"))
@@ -203,10 +212,11 @@ if lab.ready_for("engine", task="reading the store's first log line"):
 if lab.ready_for("engine", task="scaling the worker service"):
     scaled = app.scale("worker", 3, progress=quiet)
     print("containers:", [c.short_name for c in scaled])
-    deadline = time.monotonic() + 20
-    while ask_store("KEYS worker:") != "3" and time.monotonic() < deadline:
+    deadline, heard = time.monotonic() + 20, ask_store("KEYS worker:")
+    while heard != "3" and time.monotonic() < deadline:
         time.sleep(0.5)
-    print("workers the store has heard from:", ask_store("KEYS worker:"))
+        heard = ask_store("KEYS worker:")
+    print("workers the store has heard from:", heard)
 
 # %% [markdown]
 # ## 7. The graph, live
