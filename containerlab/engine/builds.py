@@ -123,12 +123,13 @@ def build(lab: Lab, tag: str, files: Mapping[str, bytes], *, dockerfile: str = "
             lines, image_id = _stream_build(lab, tag, files, dockerfile, nocache, executables, progress, own_steps,
                                             network)
             break
-        except _CachedParentGone:
+        except _CachedImageGone:
             if attempt == BUILD_ATTEMPTS:
-                raise LabError(f"Building {tag} failed: other builds on this engine kept removing the images it "
-                               "reused from the cache.", "Run the cell again when the other builds are done.") from None
+                raise LabError(f"Building {tag} failed: other builds on this engine kept removing the images its "
+                               "cache lookups read.", "Run the cell again when the other builds are done.") from None
             if progress is not None:
-                progress("      (an image this build reused was removed by another build meanwhile: building again)")
+                progress("      (another build removed an image this build was reading from the cache: building again)")
+            time.sleep(0.2 * attempt)
     steps = parse_build_log("".join(lines))
     decisions = explain_cache(parsed, steps, changed=changed, nocache=nocache)
     if not image_id:
@@ -139,24 +140,28 @@ def build(lab: Lab, tag: str, files: Mapping[str, bytes], *, dockerfile: str = "
     return BuildResult(tag, image_id, tuple(steps), tuple(decisions), time.perf_counter() - started, command)
 
 
-class _CachedParentGone(Exception):
-    """A build step's cached parent image was removed by another build while this one ran."""
+class _CachedImageGone(Exception):
+    """An image a build step read from the cache was removed by another build while this one ran."""
 
 
-# The engine's words when a step's parent image vanished mid-build (another learner's build tidied a shared,
-# untagged stage image): Docker's classic builder and Buildah. Such an error names the image by its ID, which
-# tells it apart from a FROM naming an image that is not on this machine.
-_PARENT_GONE = re.compile(r"no such image|unrecognized image id|unknown parent image id|image not known|"
-                          r"layer not known|failed to get layer", re.IGNORECASE)
+# The engine's words when an image vanished mid-build because another learner's build removed it: a step's cached
+# parent (a shared, untagged stage image), or, in Docker's classic builder, any other child of the step's parent,
+# which its cache lookup reads one by one after listing them ("unable to find image", "failed to get digest ...:
+# no such file or directory"). Buildah's words too. Such an error names the image by its ID, which tells it apart
+# from a FROM naming an image that is not on this machine.
+_IMAGE_GONE = re.compile(r"no such image|unrecognized image id|unknown parent image id|image not known|"
+                         r"layer not known|failed to get layer|unable to find image|failed to get digest",
+                         re.IGNORECASE)
 _IMAGE_ID = re.compile(r"\b(sha256:)?[0-9a-f]{12,64}\b")
 
 
-def parent_vanished(error: str) -> bool:
-    """True when a build failed because an image it reused was removed meanwhile (not a broken Dockerfile)."""
-    return bool(_PARENT_GONE.search(error) and _IMAGE_ID.search(error))
+def cached_image_vanished(error: str) -> bool:
+    """True when a build failed because an image its cache lookup read was removed meanwhile (not a broken
+    Dockerfile)."""
+    return bool(_IMAGE_GONE.search(error) and _IMAGE_ID.search(error))
 
 
-BUILD_ATTEMPTS = 3
+BUILD_ATTEMPTS = 5
 
 
 def _stream_build(lab: Lab, tag: str, files: Mapping[str, bytes], dockerfile: str, nocache: bool,
@@ -174,11 +179,12 @@ def _stream_build(lab: Lab, tag: str, files: Mapping[str, bytes], dockerfile: st
     for chunk in stream:
         if "error" in chunk:
             _remove_failed(lab, parse_build_log("".join(lines)))
-            if parent_vanished(chunk["error"]):
-                raise _CachedParentGone(chunk["error"])
+            if cached_image_vanished(chunk["error"]):
+                raise _CachedImageGone(chunk["error"])
             tail = " | ".join(plain(line).strip() for line in lines[-4:] if line_kind(line) == "output")
-            raise LabError(f"Building {tag} failed: {chunk['error'].strip()}",
-                           f"Read the build log ({tail[-200:]}); fix the Dockerfile or the files it copies.")
+            hint = (f"Read the build log ({tail[-200:]}); fix the Dockerfile or the files it copies." if tail
+                    else "Fix the Dockerfile or the files it copies.")
+            raise LabError(f"Building {tag} failed: {chunk['error'].strip()}", hint)
         if "aux" in chunk and "ID" in chunk["aux"]:
             image_id = chunk["aux"]["ID"]
         text_chunk = chunk.get("stream", "")

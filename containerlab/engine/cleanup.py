@@ -36,7 +36,10 @@ _GONE_OR_IN_USE = re.compile(
     r"no such (image|container|network|volume)|unrecognized image id|image not known|layer not known"
     r"|no such id|not found|does not exist|is being used|is in use|in use by|being used by|dependent child images"
     r"|has dependent|already in progress|is already being removed|conflict: unable to (delete|remove)"
-    r"|has active endpoints|image is referenced", re.IGNORECASE)
+    r"|has active endpoints|image is referenced"
+    # Podman 4, an image ID whose removal another client is finishing: its data is half gone, or the ID no longer
+    # names an image and Podman then reads it as a (forbidden) name
+    r"|size is not known|cannot specify 64-byte hexadecimal strings", re.IGNORECASE)
 
 
 def gone_or_in_use(err: APIError) -> bool:
