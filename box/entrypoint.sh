@@ -83,6 +83,37 @@ storage() {
     return 0
 }
 
+# The nested engine's addresses: a /16 that none of the box's own networks overlaps. Left to itself, dockerd keeps
+# the bridge subnet stored in its storage (the image's engine seed has 172.18.0.0/16, the first network a fresh
+# host engine hands out): a box on such a host network then owns its gateway's address on docker0 and answers no
+# one, not even the hub that started it. A subnet the engine's own flags set is left alone.
+ip4_number() { local IFS=.; set -- $1; echo $((($1 << 24) + ($2 << 16) + ($3 << 8) + $4)); }
+overlaps() {  # overlaps A.B.C.D/LEN A.B.C.D/LEN: true when the two prefixes share an address
+    local a=${1%/*} b=${2%/*} len=${1#*/} other=${2#*/}
+    [ "$len" -le "$other" ] || len=$other
+    local mask=$(((0xFFFFFFFF << (32 - len)) & 0xFFFFFFFF))
+    [ $(($(ip4_number "$a") & mask)) -eq $(($(ip4_number "$b") & mask)) ]
+}
+nested_addresses() {
+    case " ${CONTAINERLAB_BOX_DOCKERD_ARGS:-} " in *" --bip"*|*" --default-address-pool"*) return 0 ;; esac
+    local own candidate net free
+    own=$({ ip -4 -o route show; ip -4 -o addr show; } 2>/dev/null |
+          awk '$1 ~ /^[0-9]+[.]/ {print $1} $3 == "inet" {print $4}' | sed '/\//!s/$/\/32/')
+    # Beside the host engines' own pools (172.17-31.0.0/16, 192.168.0.0/16) and Podman's (10.88, 10.89); the last
+    # two only for a box whose networks cover those 10.x ones.
+    for candidate in 10.213 10.223 10.233 10.243 10.253 172.30 172.31; do
+        free=yes
+        for net in $own; do
+            if overlaps "$candidate.0.0/16" "$net"; then free=no; break; fi
+        done
+        if [ $free = yes ]; then
+            echo "--bip=$candidate.0.1/24 --default-address-pool=base=$candidate.0.0/16,size=24"
+            return 0
+        fi
+    done
+    log "every subnet the box's engine may use overlaps the box's own networks: it keeps its own choice"
+}
+
 # dockerd listens on a private socket; /var/run/docker.sock appears only once the lab images are loaded, so a
 # notebook never sees an engine without its images (it would try to build them, which needs the network).
 start_engine() {
@@ -100,8 +131,13 @@ start_engine() {
         log "lab images unpacked after $(since_start)"
     fi
     # --ip-masq=false: nested containers reach each other and the box, nothing beyond (as on the course's hosts).
+    local addresses
+    addresses=$(nested_addresses)
+    local pool=${addresses##*base=}
+    [ -z "$addresses" ] || log "the box's engine takes its networks from ${pool%%,*}, beside the box's own"
     # shellcheck disable=SC2086 # extra flags are words
-    dockerd --host "unix://$private" --ip-masq=false ${CONTAINERLAB_BOX_DOCKERD_ARGS:-} >"$LOGS/dockerd.log" 2>&1 &
+    dockerd --host "unix://$private" --ip-masq=false $addresses ${CONTAINERLAB_BOX_DOCKERD_ARGS:-} \
+        >"$LOGS/dockerd.log" 2>&1 &
     echo $! > "$STATE/dockerd.pid"
     local waited=0
     until DOCKER_HOST="unix://$private" docker version >/dev/null 2>&1; do
