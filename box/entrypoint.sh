@@ -84,9 +84,9 @@ storage() {
 }
 
 # The nested engine's addresses: a /16 that none of the box's own networks overlaps. Left to itself, dockerd keeps
-# the bridge subnet stored in its storage (the image's engine seed has 172.18.0.0/16, the first network a fresh
-# host engine hands out): a box on such a host network then owns its gateway's address on docker0 and answers no
-# one, not even the hub that started it. A subnet the engine's own flags set is left alone.
+# the bridge subnet stored in its storage (an engine seed built before this choice stored 172.18.0.0/16, the first
+# network a fresh host engine hands out): a box on such a host network then owned its gateway's address on docker0
+# and answered no one, not even the hub that started it. A subnet the engine's own flags set is left alone.
 ip4_number() { local IFS=.; set -- $1; echo $((($1 << 24) + ($2 << 16) + ($3 << 8) + $4)); }
 overlaps() {  # overlaps A.B.C.D/LEN A.B.C.D/LEN: true when the two prefixes share an address
     local a=${1%/*} b=${2%/*} len=${1#*/} other=${2#*/}
