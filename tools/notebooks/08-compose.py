@@ -163,21 +163,23 @@ if lab.ready_for("engine", task="calling the web service from the host"):
 
 # %% [markdown]
 # Inside the app, services find each other **by name**: the engine runs a DNS server for each user-defined network.
-# The worker (busybox) talks to the store with `nc` exactly like this. (On Podman a lookup can fail for a moment
-# right after a container joins or leaves the network, with `nc: bad address 'store'`: its DNS server, aardvark-dns
-# before version 1.11, restarts its listeners each time. So `ask_store` asks again for a few seconds.)
+# The worker (busybox) talks to the store with `nc` exactly like this. (On Podman a lookup can fail, with
+# `nc: bad address 'store'`, whenever a container of the same user joins or leaves any network: its DNS server,
+# aardvark-dns before version 1.11, closes and reopens all its listeners each time. A query that arrives then gets
+# no answer, and the lookup gives up only after its timeouts, up to about 20 s. So `ask_store` asks again, for up to
+# a minute. The worker's own loop just misses that job.)
 
 # %%
 if lab.ready_for("engine", task="talking to the store from the worker"):
     def ask_store(command: str, echo: bool = False) -> str:
         """Send one command to the store from inside the worker container (``echo``: show the compose command);
-        asked again, unshown, for up to 5 s while the name `store` does not resolve."""
-        deadline = time.monotonic() + 5
+        asked again, unshown, for up to 60 s while the name `store` does not resolve."""
+        deadline = time.monotonic() + 60
         while True:
             answer = app.exec("worker", f"echo '{command}' | nc store 6379", echo=echo).output.strip()
             if "bad address" not in answer or time.monotonic() > deadline:
                 return answer
-            time.sleep(0.2)
+            time.sleep(0.5)
             echo = False
 
     print("PING ->", ask_store("PING", echo=True))
@@ -212,7 +214,7 @@ if lab.ready_for("engine", task="reading the store's first log line"):
 if lab.ready_for("engine", task="scaling the worker service"):
     scaled = app.scale("worker", 3, progress=quiet)
     print("containers:", [c.short_name for c in scaled])
-    deadline, heard = time.monotonic() + 20, ask_store("KEYS worker:")
+    deadline, heard = time.monotonic() + 60, ask_store("KEYS worker:")
     while heard != "3" and time.monotonic() < deadline:
         time.sleep(0.5)
         heard = ask_store("KEYS worker:")
