@@ -235,10 +235,29 @@ def _exe(pid: int) -> str:
         return ""
 
 
+def _maker_is_running(name: str) -> bool:
+    """Whether the process a cgroup is named after (``containerlab-tiny-<pid>``, ``…-pids-<pid>``) still runs, and
+    is not this one: a runtime that still runs removes its own group when its container ends."""
+    pid = name.rpartition("-")[2]
+    if not pid.isdigit() or int(pid) == os.getpid():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process: it runs
+        pass
+    return True
+
+
 def leftover_cgroups(prefix: str = "containerlab-tiny") -> list[Path]:
-    """Cgroups a tiny container left (none after a clean run: the runtime removes its own)."""
+    """Cgroups a tiny container left (none after a clean run: the runtime removes its own).
+
+    A group counts when the process it is named after has ended, or is the caller: other learners' containers that
+    are running right now on the same machine are not left behind."""
     return sorted(p for base in (CGROUP_ROOT, CGROUP_ROOT / "memory", CGROUP_ROOT / "pids") if base.is_dir()
-                  for p in base.iterdir() if p.is_dir() and p.name.startswith(prefix))
+                  for p in base.iterdir()
+                  if p.is_dir() and p.name.startswith(prefix) and not _maker_is_running(p.name))
 
 
 if __name__ == "__main__":

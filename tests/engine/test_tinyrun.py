@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import subprocess
 
 import pytest
 
@@ -107,3 +108,23 @@ def test_the_pids_exercise_never_runs_the_bomb_without_a_limit(rootfs, tmp_path)
     verdict = check_tiny_pids_limit(pids_group_without_a_limit, rootfs, tmp_path)
     assert not verdict and "reads 'max'" in verdict.message
     assert tinyrun.leftover_cgroups() == []
+
+
+def test_left_behind_counts_a_group_once_its_maker_has_ended_not_another_learners_running_one():
+    """On a shared server other learners' tiny containers run at the same time: their groups are not left behind.
+    A group named after a process that has ended, or after the caller itself, is."""
+    prefix = f"containerlab-tiny-t{os.getpid()}-"
+    other = subprocess.Popen(["sleep", "60"])
+    running = tinyrun.make_cgroup(f"{prefix}{other.pid}", 64 << 20)
+    mine = tinyrun.make_cgroup(f"{prefix}pids-{os.getpid()}", 64 << 20)
+    try:
+        assert tinyrun.leftover_cgroups(prefix) == [mine]
+        other.kill()
+        other.wait()
+        assert tinyrun.leftover_cgroups(prefix) == sorted([running, mine])
+    finally:
+        other.kill()
+        other.wait()
+        for group in (running, mine):
+            tinyrun.remove_cgroup(group)
+    assert tinyrun.leftover_cgroups(prefix) == []
