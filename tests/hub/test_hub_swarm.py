@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+import time
 
 import pytest
 from hub_client import KernelSession
@@ -30,6 +31,7 @@ def one_node_swarm(hub_image):
     state = _swarm_state()
     if state != "inactive":
         pytest.skip(f"this engine is already in a swarm ({state}) that this test did not make: left untouched")
+    networks_before = _networks()
     made = subprocess.run(["docker", "swarm", "init", "--advertise-addr", "127.0.0.1"], capture_output=True, text=True)
     assert made.returncode == 0, made.stderr
     try:
@@ -37,7 +39,28 @@ def one_node_swarm(hub_image):
                              text=True).stdout.strip()
     finally:
         subprocess.run(["docker", "swarm", "leave", "--force"], capture_output=True)
+        _remove_gateway_bridge_the_swarm_made(networks_before)
     assert _swarm_state() == "inactive"
+    assert ("docker_gwbridge" in _networks()) == ("docker_gwbridge" in networks_before), "the swarm's bridge stayed"
+
+
+def _networks() -> set[str]:
+    return set(subprocess.run(["docker", "network", "ls", "--format", "{{.Name}}"], capture_output=True,
+                              text=True).stdout.split())
+
+
+def _remove_gateway_bridge_the_swarm_made(networks_before: set[str], wait: float = 20) -> None:
+    """`swarm init` makes the local network docker_gwbridge and `swarm leave` keeps it; the test made it, so it
+    removes it (once the ingress endpoint that left with the swarm has let go of it)."""
+    if "docker_gwbridge" in networks_before:
+        return
+    deadline = time.monotonic() + wait
+    while "docker_gwbridge" in _networks():
+        if subprocess.run(["docker", "network", "rm", "docker_gwbridge"], capture_output=True).returncode == 0:
+            return
+        if time.monotonic() > deadline:
+            return  # the assert after this says what was left
+        time.sleep(0.5)
 
 
 def test_the_swarm_places_an_attendees_box(one_node_swarm, start_test_hub, remote_kernels):
