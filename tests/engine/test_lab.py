@@ -104,9 +104,14 @@ def test_networks_volumes_and_cleanup(lab, engine):
     net = lab.network("backend")
     assert lab.network("backend").id == net.id  # reused, not duplicated
     vol = lab.volume("data")
-    lab.start(BUSYBOX, ["sleep", "300"], name="a", network=net, volumes=[f"{vol.name}:/data"])
+    lab.start(BUSYBOX, ["sh", "-c", "echo from-a > /data/index.html && exec httpd -f -p 8080 -h /data"], name="a",
+              network=net, volumes=[f"{vol.name}:/data"])
     b = lab.start(BUSYBOX, ["sleep", "300"], name="b", network=net)
-    assert lab.exec(b, ["ping", "-c", "1", "-W", "2", lab.name_for("a")]).ok  # container DNS on the lab network
+    # Container DNS on the lab network, over TCP (ping needs NET_RAW, which Podman does not grant by default).
+    url = f"http://{lab.name_for('a')}:8080/"
+    fetch = f"for i in $(seq 50); do wget -q -O - {url} 2>/dev/null && exit; sleep 0.2; done; exit 1"
+    fetched = lab.exec(b, ["sh", "-c", fetch])  # until a's server listens
+    assert fetched.ok and fetched.output.strip() == "from-a", fetched.output
     report = lab.cleanup()
     assert (report.containers, report.networks, report.volumes) == (2, 1, 1)
     filters = {"label": [f"{LABEL_OWNER}={lab.owner}", f"{LABEL_LESSON}=test-lab"]}
