@@ -31,35 +31,32 @@ def one_node_swarm(hub_image):
     state = _swarm_state()
     if state != "inactive":
         pytest.skip(f"this engine is already in a swarm ({state}) that this test did not make: left untouched")
-    networks_before = _networks()
-    made = subprocess.run(["docker", "swarm", "init", "--advertise-addr", "127.0.0.1"], capture_output=True, text=True)
-    assert made.returncode == 0, made.stderr
-    try:
+    bridge_was_there = _has_gateway_bridge()
+    try:  # an init that fails half-way is left too
+        made = subprocess.run(["docker", "swarm", "init", "--advertise-addr", "127.0.0.1"], capture_output=True,
+                              text=True)
+        assert made.returncode == 0, made.stderr
         yield subprocess.run(["docker", "info", "--format", "{{.Swarm.NodeID}}"], capture_output=True,
                              text=True).stdout.strip()
     finally:
         subprocess.run(["docker", "swarm", "leave", "--force"], capture_output=True)
-        _remove_gateway_bridge_the_swarm_made(networks_before)
+        if not bridge_was_there:
+            _remove_gateway_bridge()
     assert _swarm_state() == "inactive"
-    assert ("docker_gwbridge" in _networks()) == ("docker_gwbridge" in networks_before), "the swarm's bridge stayed"
+    assert _has_gateway_bridge() == bridge_was_there, "the swarm's bridge stayed"
 
 
-def _networks() -> set[str]:
-    return set(subprocess.run(["docker", "network", "ls", "--format", "{{.Name}}"], capture_output=True,
-                              text=True).stdout.split())
+def _has_gateway_bridge() -> bool:
+    return subprocess.run(["docker", "network", "inspect", "docker_gwbridge"], capture_output=True).returncode == 0
 
 
-def _remove_gateway_bridge_the_swarm_made(networks_before: set[str], wait: float = 20) -> None:
-    """`swarm init` makes the local network docker_gwbridge and `swarm leave` keeps it; the test made it, so it
-    removes it (once the ingress endpoint that left with the swarm has let go of it)."""
-    if "docker_gwbridge" in networks_before:
-        return
+def _remove_gateway_bridge(wait: float = 20) -> None:
+    """`swarm init` makes the local network docker_gwbridge and `swarm leave` keeps it: removed once the ingress
+    endpoint that left with the swarm has let go of it (the fixture's assert says when it stayed)."""
     deadline = time.monotonic() + wait
-    while "docker_gwbridge" in _networks():
+    while _has_gateway_bridge() and time.monotonic() < deadline:
         if subprocess.run(["docker", "network", "rm", "docker_gwbridge"], capture_output=True).returncode == 0:
             return
-        if time.monotonic() > deadline:
-            return  # the assert after this says what was left
         time.sleep(0.5)
 
 
